@@ -1,0 +1,153 @@
+"""Building blocks of the CodeFormer encoder and generator (see shared SPEC: "Building blocks").
+
+Attribute names and registration order match the official state dict exactly.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+GROUP_NORM_EPS = 1e-6
+
+
+def group_norm(channels: int, groups: int) -> nn.GroupNorm:
+    return nn.GroupNorm(num_groups=groups, num_channels=channels, eps=GROUP_NORM_EPS, affine=True)
+
+
+def swish(x: torch.Tensor) -> torch.Tensor:
+    return x * torch.sigmoid(x)
+
+
+class ResBlock(nn.Module):
+    """norm1 -> swish -> conv1 -> norm2 -> swish -> conv2, plus the (projected) input."""
+
+    def __init__(self, in_channels: int, out_channels: int, groups: int) -> None:
+        super().__init__()
+        self.norm1 = group_norm(in_channels, groups)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.norm2 = group_norm(out_channels, groups)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
+        self.conv_out: nn.Conv2d | None = None
+        if in_channels != out_channels:
+            self.conv_out = nn.Conv2d(in_channels, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(swish(self.norm1(x)))
+        h = self.conv2(swish(self.norm2(h)))
+        shortcut = x if self.conv_out is None else self.conv_out(x)
+        return h + shortcut
+
+
+class AttnBlock(nn.Module):
+    """Single-head spatial self-attention with a residual connection."""
+
+    def __init__(self, channels: int, groups: int) -> None:
+        super().__init__()
+        self.norm = group_norm(channels, groups)
+        self.q = nn.Conv2d(channels, channels, 1)
+        self.k = nn.Conv2d(channels, channels, 1)
+        self.v = nn.Conv2d(channels, channels, 1)
+        self.proj_out = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        normed = self.norm(x)
+        # B x 1 x HW x C: one head whose queries, keys and values are the spatial positions.
+        q = self.q(normed).reshape(b, 1, c, h * w).transpose(2, 3)
+        k = self.k(normed).reshape(b, 1, c, h * w).transpose(2, 3)
+        v = self.v(normed).reshape(b, 1, c, h * w).transpose(2, 3)
+        attended = F.scaled_dot_product_attention(q, k, v)  # softmax(q.k / sqrt(C)) v
+        attended = attended.transpose(2, 3).reshape(b, c, h, w)
+        return x + self.proj_out(attended)
+
+
+class Downsample(nn.Module):
+    """Pad right and bottom by one, then a 3x3 convolution with stride 2."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, stride=2, padding=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.pad(x, (0, 1, 0, 1), mode="constant", value=0.0))
+
+
+class Upsample(nn.Module):
+    """Nearest-neighbour x2, then a 3x3 convolution."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class TransformerLayer(nn.Module):
+    """Pre-norm self-attention layer; the position embedding is added to queries and keys only.
+
+    Tokens are B x N x C (batch first).
+    """
+
+    def __init__(self, dim: int, n_head: int, ff_dim: int) -> None:
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(dim, n_head, dropout=0.0, batch_first=True)
+        self.linear1 = nn.Linear(dim, ff_dim)
+        self.linear2 = nn.Linear(ff_dim, dim)
+        self.norm1 = nn.LayerNorm(dim)
+        self.norm2 = nn.LayerNorm(dim)
+
+    def forward(self, tokens: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        normed = self.norm1(tokens)
+        query_key = normed + position
+        attended, _ = self.self_attn(query_key, query_key, normed, need_weights=False)
+        tokens = tokens + attended
+        return tokens + self.linear2(F.gelu(self.linear1(self.norm2(tokens))))
+
+
+class FuseBlock(nn.Module):
+    """Controllable feature transformation at one size: `dec + w * (dec * scale + shift)`."""
+
+    def __init__(self, channels: int, groups: int) -> None:
+        super().__init__()
+        self.encode_enc = ResBlock(2 * channels, channels, groups)
+        self.scale = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+        self.shift = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def modulation(
+        self, skip: torch.Tensor, decoder: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (scale, shift) from the encoder skip and the decoder state; no `w` involved."""
+        fused = self.encode_enc(torch.cat([skip, decoder], dim=1))
+        return self.scale(fused), self.shift(fused)
+
+    @staticmethod
+    def fuse(
+        decoder: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, fidelity: float
+    ) -> torch.Tensor:
+        return decoder + fidelity * (decoder * scale + shift)
+
+
+def adaptive_instance_norm(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """Give `content` the per-channel mean and std of `style` (B x C x H x W each)."""
+    eps = 1e-5
+
+    def mean_std(feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        flat = feat.flatten(2)
+        mean = flat.mean(dim=2)[:, :, None, None]
+        std = (flat.var(dim=2, unbiased=True) + eps).sqrt()[:, :, None, None]
+        return mean, std
+
+    content_mean, content_std = mean_std(content)
+    style_mean, style_std = mean_std(style)
+    return (content - content_mean) / content_std * style_std + style_mean

@@ -1,0 +1,1 @@
+"""CodeFormer Studio's Qt window. Everything that imports Qt lives here."""
