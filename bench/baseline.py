@@ -1,0 +1,129 @@
+"""The reference approach, implemented faithfully: what users of the official code get.
+
+This follows the official CodeFormer whole-photo inference (`inference_codeformer.py`) around
+facexlib's `FaceRestoreHelper`, step by step, for every fidelity change:
+
+1. a new `FaceRestoreHelper(upscale, face_size=512, crop_ratio=(1, 1),
+   det_model="retinaface_resnet50", save_ext="png", use_parse=False)`;
+2. `cv2.imread(path, cv2.IMREAD_COLOR)` and `helper.read_image(img)`;
+3. the faces: there are no detector weights here, so the given landmarks are put into the
+   helper's lists exactly as its `get_face_landmarks_5` would (`all_landmarks_5` gets each 5 x 2
+   landmark array, `det_faces` each box and score);
+4. `helper.align_warp_face()`;
+5. per face, batch 1, fp32: `img2tensor(face / 255., bgr2rgb=True, float32=True)`,
+   `normalize(..., 0.5, 0.5)`, `net(x, w, adain=True)` under `torch.no_grad()` (the one-shot
+   full forward of our `CodeFormerNet`, the same weights as our side), then basicsr's
+   `tensor2img(output, rgb2bgr=True, min_max=(-1, 1))` and `helper.add_restored_face(face)`;
+6. `helper.get_inverse_affine(None)` and `helper.paste_faces_to_input_image()` with the helper's
+   own square masks (`use_parse=False`: there are no parsing weights here).
+
+The one difference from running the official script: `FaceRestoreHelper.__init__` always loads
+RetinaFace and ParseNet, downloading them when absent. Here both loaders are replaced by a stub
+that returns None while the helper is built (nothing is downloaded, nothing is loaded), which
+makes the baseline a little faster than the real reference, never slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from unittest import mock
+
+import cv2
+import numpy as np
+import torch
+
+
+@contextlib.contextmanager
+def _no_helper_models() -> Iterator[None]:
+    """While a FaceRestoreHelper is built: its detector and parser loaders return None."""
+    from facexlib.utils import face_restoration_helper as module
+
+    with (
+        mock.patch.object(module, "init_detection_model", return_value=None),
+        mock.patch.object(module, "init_parsing_model", return_value=None),
+    ):
+        yield
+
+
+def tensor2img(tensor: torch.Tensor, rgb2bgr: bool = True, min_max: tuple[int, int] = (-1, 1)) -> np.ndarray:
+    """basicsr's `tensor2img` for one 3 x H x W (or 1 x 3 x H x W) tensor, as the reference
+    uses it: clamp, map to [0, 1], HWC, RGB -> BGR, `* 255.0` and round; float32 H x W x 3."""
+    t = tensor.squeeze(0).float().detach().cpu().clamp_(*min_max)
+    t = (t - min_max[0]) / (min_max[1] - min_max[0])
+    img = t.numpy().transpose(1, 2, 0)
+    if rgb2bgr:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+    return (img * 255.0).round()
+
+
+class ReferencePipeline:
+    """The reference whole-photo restoration, rerun from the start for every fidelity.
+
+    `net` is a `CodeFormerNet` in fp32 on `device` (contiguous NCHW, as the reference runs it).
+    """
+
+    def __init__(self, net: torch.nn.Module, device: torch.device | str = "cpu") -> None:
+        self.net = net.to(device).eval()
+        self.device = torch.device(device)
+        self.face_size = int(net.config.img_size)
+
+    def new_helper(self, upscale: int = 1) -> object:
+        from facexlib.utils.face_restoration_helper import FaceRestoreHelper
+
+        with _no_helper_models():
+            return FaceRestoreHelper(
+                upscale,
+                face_size=self.face_size,
+                crop_ratio=(1, 1),
+                det_model="retinaface_resnet50",
+                save_ext="png",
+                use_parse=False,
+                device=self.device,
+            )
+
+    def restore(
+        self,
+        path: Path,
+        landmarks: Sequence[np.ndarray],
+        boxes: Sequence[Sequence[float]],
+        fidelity: float,
+        *,
+        upscale: int = 1,
+        faces_out: list[np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Restore the photo at `path` (faces given by `landmarks`) at `fidelity`.
+
+        Returns the whole photo, H*u x W*u x 3 uint8 BGR, as `paste_faces_to_input_image` does.
+        `faces_out`, when given, receives the restored aligned faces (S x S x 3 uint8 BGR).
+        """
+        from facexlib.utils.misc import img2tensor
+        from torchvision.transforms.functional import normalize
+
+        helper = self.new_helper(upscale)
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        helper.read_image(img)
+        # what get_face_landmarks_5 does with each detection row (box, score, 10 coordinates)
+        for points, box in zip(landmarks, boxes, strict=True):
+            helper.all_landmarks_5.append(np.asarray(points, dtype=np.float32).reshape(5, 2))
+            helper.det_faces.append(np.array([*box[:4], 1.0], dtype=np.float32))
+        helper.align_warp_face()
+
+        for cropped_face in helper.cropped_faces:
+            face_t = img2tensor(cropped_face / 255.0, bgr2rgb=True, float32=True)
+            normalize(face_t, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), inplace=True)
+            face_t = face_t.unsqueeze(0).to(self.device)
+            with torch.no_grad():
+                output = self.net(face_t, fidelity, adain=True)
+                restored = tensor2img(output, rgb2bgr=True, min_max=(-1, 1))
+            del output
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            restored = restored.astype("uint8")
+            helper.add_restored_face(restored)
+            if faces_out is not None:
+                faces_out.append(restored)
+
+        helper.get_inverse_affine(None)
+        return helper.paste_faces_to_input_image(upsample_img=None)
