@@ -51,7 +51,9 @@ def test_real_landmarks_align_as_a_similarity(name: str, faces_json: dict) -> No
     face = portrait_face(faces_json, name)
     matrix = alignment_matrix(face.landmarks)
     linear = matrix[:, :2]
-    assert linear[0, 0] == pytest.approx(linear[1, 1]) and linear[0, 1] == pytest.approx(-linear[1, 0])
+    assert linear[0, 0] == pytest.approx(linear[1, 1]) and linear[0, 1] == pytest.approx(
+        -linear[1, 0]
+    )
     aligned = transform_points(matrix, face.landmarks)
     eye_error = np.linalg.norm(aligned[:2] - FACE_TEMPLATE_512[:2], axis=1)
     assert eye_error.max() < 6.0
@@ -65,7 +67,9 @@ def test_invert_round_trip(name: str, faces_json: dict) -> None:
     matrix = alignment_matrix(portrait_face(faces_json, name).landmarks)
     inverse = invert(matrix)
     points = np.array([[0.0, 0.0], [511.0, 0.0], [100.5, 300.25], [511.0, 511.0]])
-    assert np.allclose(transform_points(matrix, transform_points(inverse, points)), points, atol=1e-9)
+    assert np.allclose(
+        transform_points(matrix, transform_points(inverse, points)), points, atol=1e-9
+    )
     assert np.allclose(invert(inverse), matrix, atol=1e-12)
 
 

@@ -203,8 +203,8 @@ class RealESRGANUpsampler:
             tensor = torch.from_numpy(np.ascontiguousarray(patch).astype(np.float32) / unit)
             tensor = tensor.permute(2, 0, 1).unsqueeze(0).to(self.device, self.dtype)
             with torch.inference_mode():
-                result = self._model(tensor)
-            native = result[0].float().clamp_(0, 1).permute(1, 2, 0).cpu().numpy()
+                result = self._model(tensor)[0].float().clamp(0, 1).permute(1, 2, 0).cpu()
+            native = result.numpy()
             if factor != scale:  # the padded tile resized as a whole, then cropped: no seams
                 size = ((px1 - px0) * factor, (py1 - py0) * factor)
                 native = resize_image(native, size)
