@@ -120,6 +120,8 @@ def paste_face(
     """
     if canvas.ndim != 3 or face_rgb.ndim != 3 or canvas.shape[2] != face_rgb.shape[2]:
         raise ValueError(f"canvas {canvas.shape} and face {face_rgb.shape} must be H x W x C alike")
+    if canvas.dtype not in (np.uint8, np.uint16) or face_rgb.dtype not in (np.uint8, canvas.dtype):
+        raise ValueError(f"cannot paste a {face_rgb.dtype} face into a {canvas.dtype} canvas")
     if face_rgb.shape[0] != face_rgb.shape[1]:
         raise ValueError(f"the face must be square, got {face_rgb.shape}")
     face_px = face_rgb.shape[0]

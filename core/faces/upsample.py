@@ -113,7 +113,9 @@ class RealESRGANUpsampler:
     - `weights_path`: the `.pth` (read with `weights_only=True`) or `.safetensors` file; must
       exist (WeightsMissingError naming the file and its folder otherwise).
     - `tile`: tile size in input pixels (0: the whole image at once); `tile_pad`: context added
-      around each tile and cropped away from its output, so tiles join without seams.
+      around each tile and cropped away from its output, so tiles join without seams (400 and 40
+      as the official CodeFormer script; each padded tile starts on the model's size grid, so a
+      pixel-unshuffle model such as x2plus groups pixels the same way in every tile).
     - `precision`: "fp32", "fp16" or "bf16" (where the model and device support it).
     The model's native scale is resized to the requested factor tile by tile (INTER_AREA down,
     Lanczos up), so the full native-scale image is never held in memory. Factor 1 still runs the
@@ -126,7 +128,7 @@ class RealESRGANUpsampler:
         device: torch.device | str = "cpu",
         *,
         tile: int = 400,
-        tile_pad: int = 10,
+        tile_pad: int = 40,
         precision: str = "fp32",
     ) -> None:
         path = Path(weights_path)
@@ -166,6 +168,7 @@ class RealESRGANUpsampler:
         self.dtype = dtypes[precision]
         self._model: Any = descriptor.to(self.dtype).eval()
         self.native_scale = int(descriptor.scale)
+        self._grid = int(descriptor.size_requirements.multiple_of)
         self.name = f"{descriptor.architecture.name} x{self.native_scale}"
         log.debug("loaded %s from %s", self.name, path)
 
@@ -197,7 +200,8 @@ class RealESRGANUpsampler:
             if cancel is not None and cancel():
                 raise Cancelled("background upscaling cancelled")
             x1, y1 = min(x0 + tile, width), min(y0 + tile, height)
-            px0, py0 = max(0, x0 - pad), max(0, y0 - pad)
+            px0 = max(0, x0 - pad) // self._grid * self._grid
+            py0 = max(0, y0 - pad) // self._grid * self._grid
             px1, py1 = min(width, x1 + pad), min(height, y1 + pad)
             patch = rgb[py0:py1, px0:px1]
             tensor = torch.from_numpy(np.ascontiguousarray(patch).astype(np.float32) / unit)
