@@ -237,8 +237,8 @@ class RetinaFaceDetector:
         """Faces of an H x W x 3 uint8 RGB photo, most confident first, in its own pixels."""
         import torch
 
-        if rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise ValueError(f"expected an H x W x 3 RGB image, got shape {rgb.shape}")
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
         small, sx, sy = detection_copy(rgb, self.short_side)
         bgr = np.ascontiguousarray(small[..., ::-1])  # facexlib expects OpenCV's BGR order
         with torch.inference_mode():

@@ -115,8 +115,10 @@ def paste_face(
       for an upsampled face (then pass the crop size S as `face_size`).
     - `matrix`: 2 x 3 photo -> S x S crop transform (from `alignment_matrix`), not modified.
     - `mask`: S x S or F x F float32 in [0, 1] (resized to F when needed).
-    Blending is `canvas * (1 - m) + face * m` in float32, rounded; pixels where the warped mask
-    is 0 keep their exact value, and nothing outside the returned rectangle is read or written.
+    The changed rectangle is `paste_region(canvas.shape, matrix, mask, scale, face_size=...)`
+    with the same arguments. Blending is `canvas * (1 - m) + face * m` in float32, rounded;
+    pixels where the warped mask is 0 keep their exact value, and nothing outside the returned
+    rectangle is read or written.
     """
     if canvas.ndim != 3 or face_rgb.ndim != 3 or canvas.shape[2] != face_rgb.shape[2]:
         raise ValueError(f"canvas {canvas.shape} and face {face_rgb.shape} must be H x W x C alike")
@@ -124,16 +126,19 @@ def paste_face(
         raise ValueError(f"cannot paste a {face_rgb.dtype} face into a {canvas.dtype} canvas")
     if face_rgb.shape[0] != face_rgb.shape[1]:
         raise ValueError(f"the face must be square, got {face_rgb.shape}")
+    if mask.ndim != 2 or mask.shape[0] != mask.shape[1]:
+        raise ValueError(f"the mask must be square, got {mask.shape}")
     face_px = face_rgb.shape[0]
-    if mask.shape[:2] != (face_px, face_px):
-        mask = cv2.resize(mask, (face_px, face_px), interpolation=cv2.INTER_LINEAR)
-    mask = np.asarray(mask, dtype=np.float32)
     if face_size is None:
         face_size = face_px
-
+    # the region comes from the mask as given, so `paste_region` with the same arguments
+    # returns exactly this rectangle; nothing outside it is written
     x1, y1, x2, y2 = paste_region(canvas.shape, matrix, mask, scale, face_size=face_size)
     if x2 <= x1 or y2 <= y1:
         return (x1, y1, x2, y2)
+    mask = np.asarray(mask, dtype=np.float32)
+    if mask.shape != (face_px, face_px):
+        mask = cv2.resize(mask, (face_px, face_px), interpolation=cv2.INTER_LINEAR)
     a = np.array(paste_matrix(matrix, scale=scale, face_px=face_px, face_size=face_size))
     a[:, 2] -= (x1, y1)  # warp straight into the region's own coordinates
     size = (x2 - x1, y2 - y1)
