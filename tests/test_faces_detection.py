@@ -116,6 +116,9 @@ def test_detection_copy_has_a_short_side_of_640(
     )
     same, *_ = detection_copy(np.zeros((640, 700, 3), np.uint8))
     assert same.shape == (640, 700, 3)
+    unshrunk, sx, sy = detection_copy(rgb, shrink=False)
+    assert (unshrunk.shape[:2] == shape) == (min(shape) > 640)
+    assert (sx == 1.0) == (min(shape) > 640)
 
 
 def test_detections_are_scaled_back_to_the_photo() -> None:

@@ -161,15 +161,19 @@ def select_faces(
 
 
 def detection_copy(
-    rgb: np.ndarray, short_side: int = DETECTION_SHORT_SIDE
+    rgb: np.ndarray, short_side: int = DETECTION_SHORT_SIDE, *, shrink: bool = True
 ) -> tuple[np.ndarray, float, float]:
     """`rgb` resized so that its short side is `short_side`, and the factors (sx, sy) applied.
 
     Shrinks with INTER_AREA, enlarges with INTER_LINEAR; returns the input itself (not a copy)
-    when it already has that size. A point (x, y) of the copy is (x / sx, y / sy) in `rgb`.
+    when it already has that size, or is larger and `shrink` is False (the reference only ever
+    enlarges: shrinking a big group photo is faster but loses faces under ~16 px at 640).
+    A point (x, y) of the copy is (x / sx, y / sy) in `rgb`.
     """
     height, width = rgb.shape[:2]
     scale = short_side / min(height, width)
+    if scale < 1 and not shrink:
+        return rgb, 1.0, 1.0
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
     if (new_w, new_h) == (width, height):
         return rgb, 1.0, 1.0
@@ -198,7 +202,9 @@ class RetinaFaceDetector:
     The weights file (`DETECTOR_FILES[model_name]`) must already be in `weights_dir`: nothing is
     ever downloaded (WeightsMissingError otherwise). It is read with `weights_only=True`.
     Thresholds: `confidence` (default 0.8, as the official CodeFormer pipeline; facexlib's own
-    default is 0.97) and non-maximum suppression at `nms_threshold` (0.4).
+    default is 0.97) and non-maximum suppression at `nms_threshold` (0.4). `shrink=False`
+    searches photos larger than `short_side` at their own size (slower, finds smaller faces).
+    facexlib keeps per-call scratch values on its module: use one detector per thread.
     """
 
     def __init__(
@@ -210,6 +216,7 @@ class RetinaFaceDetector:
         confidence: float = 0.8,
         nms_threshold: float = 0.4,
         short_side: int = DETECTION_SHORT_SIDE,
+        shrink: bool = True,
     ) -> None:
         if model_name not in DETECTOR_FILES:
             raise ValueError(
@@ -223,6 +230,7 @@ class RetinaFaceDetector:
         self.confidence = float(confidence)
         self.nms_threshold = float(nms_threshold)
         self.short_side = int(short_side)
+        self.shrink = bool(shrink)
         self.device = torch.device(device)
         with warnings.catch_warnings():
             # torchvision warns that facexlib builds ResNet-50 with the old `pretrained=False`
@@ -239,7 +247,7 @@ class RetinaFaceDetector:
 
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
-        small, sx, sy = detection_copy(rgb, self.short_side)
+        small, sx, sy = detection_copy(rgb, self.short_side, shrink=self.shrink)
         bgr = np.ascontiguousarray(small[..., ::-1])  # facexlib expects OpenCV's BGR order
         with torch.inference_mode():
             rows = self._net.detect_faces(
