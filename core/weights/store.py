@@ -204,7 +204,10 @@ def import_file(
 def _check_variant(source: Path, entry: WeightsFile) -> None:
     from core.checkpoint import inspect_checkpoint  # torch loads here, not at import
 
-    info = inspect_checkpoint(source)
+    try:
+        info = inspect_checkpoint(source)
+    except CheckpointError as exc:
+        raise CheckpointError(f"not imported as {entry.filename}: {exc}") from exc
     if info.variant.name != entry.variant:
         raise CheckpointError(
             f"{source} was not imported: it is a CodeFormer {info.variant.name} checkpoint, "
