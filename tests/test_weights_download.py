@@ -95,6 +95,20 @@ def test_cut_connection_keeps_part_and_next_call_resumes(server: FileServer, fol
     assert not part.exists()
 
 
+def test_resume_follows_a_redirect_with_the_range(server: FileServer, folder: Path) -> None:
+    server.behaviour.cut_after, server.behaviour.cuts_left = CUT, 1
+    with pytest.raises(DownloadError):
+        download(ENTRY, folder, url=server.redirecting_url, retries=0)
+    path = download(ENTRY, folder, url=server.redirecting_url)
+    assert path.read_bytes() == PAYLOAD
+    assert [(r.path.split("/")[1], r.range, r.status) for r in server.behaviour.requests] == [
+        ("release", None, 302),
+        ("weights", None, 200),
+        ("release", f"bytes={CUT}-", 302),
+        ("weights", f"bytes={CUT}-", 206),
+    ]
+
+
 def test_one_automatic_retry_resumes_a_cut(server: FileServer, folder: Path) -> None:
     server.behaviour.cut_after, server.behaviour.cuts_left = CUT, 1
     path = download(ENTRY, folder, url=server.url)

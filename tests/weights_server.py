@@ -48,6 +48,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         behaviour = self.server.behaviour
         wanted = self.headers.get("Range")
+        if self.path.startswith("/release/"):  # like GitHub: releases redirect to storage
+            self._log(wanted, 302)
+            self.send_response(302)
+            self.send_header("Location", "/weights/" + self.path.rsplit("/", 1)[-1])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if behaviour.missing:
             self._log(wanted, 404)
             self.send_error(404, "Not Found")
@@ -109,6 +116,11 @@ class FileServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
+
+    @property
+    def redirecting_url(self) -> str:
+        """An address that answers 302 to `url`, as GitHub release addresses do."""
+        return self.url.replace("/weights/", "/release/")
 
     @property
     def url(self) -> str:
