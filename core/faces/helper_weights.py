@@ -23,16 +23,23 @@ log = logging.getLogger(__name__)
 def require_weights(weights_dir: str | Path, file_name: str) -> Path:
     """The path of `file_name` inside `weights_dir`; WeightsMissingError if it is not there.
 
-    Touches only the file system: nothing is downloaded.
+    Touches only the file system: nothing is downloaded. The error names the file and the folder
+    and, for files in the catalogue, how to fetch them (`core.weights.require`'s message). A file
+    that is present is used whatever its size: a damaged one fails to load with a
+    CheckpointError naming it.
     """
     folder = Path(weights_dir)
     path = folder / file_name
-    if not path.is_file():
-        raise WeightsMissingError(
-            f"{file_name} is missing from the weights folder {folder}: download it "
-            f"(`codeformer-studio weights download`) or copy the file into that folder"
-        )
-    return path
+    if path.is_file():
+        return path
+    from core.weights import CATALOGUE, require
+
+    for entry in CATALOGUE:
+        if entry.filename == file_name:
+            require(entry, folder)  # raises, with the catalogue's instructions
+    raise WeightsMissingError(
+        f"{file_name} is not in the weights folder {folder}: copy the file into that folder"
+    )
 
 
 def load_helper_network(net: torch.nn.Module, path: Path, what: str) -> torch.nn.Module:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import cv2
 import numpy as np
 
-from core.errors import Cancelled, CheckpointError, WeightsMissingError
+from core.errors import Cancelled, CheckpointError
+from core.faces.helper_weights import require_weights
 
 if TYPE_CHECKING:
     import torch
@@ -131,12 +132,7 @@ class RealESRGANUpsampler:
         tile_pad: int = 40,
         precision: str = "fp32",
     ) -> None:
-        path = Path(weights_path)
-        if not path.is_file():
-            raise WeightsMissingError(
-                f"{path.name} is missing from the weights folder {path.parent}: download it "
-                f"(`codeformer-studio weights download`) or copy the file into that folder"
-            )
+        path = require_weights(Path(weights_path).parent, Path(weights_path).name)
         import torch
         from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
 
