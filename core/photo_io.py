@@ -154,14 +154,15 @@ def _decode(image: ImageFile.ImageFile, fp: BinaryIO, path: Path, max_pixels: in
     source_format = "JPEG" if image.format == "MPO" else image.format
     icc = image.info.get("icc_profile") or None
     dpi = _dpi(image.info.get("dpi"))
-    deep_colour = image.mode in ("RGB", "RGBA", "LA") and ";16" in _tile_rawmode(image)
+    rawmode = _tile_rawmode(image)
+    deep_colour = image.mode in ("RGB", "RGBA", "LA") and ";16" in rawmode
     with _pillow_errors(path):  # (a PNG's getexif may load the pixels, emptying `tile`)
         tags = image.getexif()  # before load: a TIFF's tags are read from the open file
         orientation = _orientation(tags.get(ORIENTATION), path)
         exif = _kept_exif(image, tags, path)
 
     if deep_colour:
-        colour, alpha, grey = _decode_16bit(fp, path, image.mode, (width, height), orientation)
+        colour, alpha, grey = _decode_16bit(fp, path, image, rawmode, orientation)
     else:
         with _pillow_errors(path):
             image.load()
@@ -269,18 +270,18 @@ def _tile_rawmode(image: ImageFile.ImageFile) -> str:
 
 
 def _decode_16bit(
-    fp: BinaryIO, path: Path, mode: str, size: tuple[int, int], orientation: int
+    fp: BinaryIO, path: Path, image: ImageFile.ImageFile, rawmode: str, orientation: int
 ) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """16-bit RGB, RGBA or LA, decoded by OpenCV (Pillow keeps 8 bits); orientation not applied.
+    """16-bit RGB, RGBA or grey+alpha, decoded by OpenCV (Pillow keeps 8 bits).
 
-    `size` is Pillow's (width, height): a TIFF's is already the displayed one, so with an
-    orientation of 5 to 8 the stored pixels may have it transposed.
+    Orientation is not applied. Pillow's `image.size` of a TIFF is already the displayed one, so
+    with an orientation of 5 to 8 the stored pixels may have it transposed.
     """
     fp.seek(0)
     data = np.frombuffer(fp.read(), np.uint8)
     decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)  # no EXIF rotation with this flag
     del data
-    width, height = size
+    width, height = image.size
     shapes = {(height, width), (width, height)} if orientation >= 5 else {(height, width)}
     if decoded is None or decoded.shape[:2] not in shapes:
         raise ImageReadError(_damaged(path, OSError("the 16-bit decoder found broken data")))
@@ -288,10 +289,27 @@ def _decode_16bit(
         raise ImageReadError(_damaged(path, OSError(f"16-bit file decoded as {decoded.dtype}")))
     channels = 1 if decoded.ndim == 2 else decoded.shape[2]
     alpha = decoded[..., -1] if channels in (2, 4) else None
-    if mode == "LA" or channels <= 2:
+    if rawmode.startswith("LA") or channels <= 2:
         grey = decoded if channels == 1 else decoded[..., 0]
+        if rawmode.startswith("LA"):
+            grey, alpha = _fix_grey_alpha_byte_order(image, grey, alpha, path)
         return grey, alpha, True
     return decoded[..., 2::-1], alpha, False  # BGR(A) -> RGB
+
+
+def _fix_grey_alpha_byte_order(
+    image: ImageFile.ImageFile, grey: np.ndarray, alpha: np.ndarray | None, path: Path
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """OpenCV 5.0 swaps the bytes of 16-bit grey+alpha PNG; Pillow's 8-bit decode tells."""
+    with _pillow_errors(path):
+        image.load()
+        reference = np.asarray(image)[..., 0]  # the high bytes of the grey samples
+    if reference.shape != grey.shape:
+        return grey, alpha
+    if not np.array_equal(grey >> 8, reference) and np.array_equal(grey & 0xFF, reference):
+        log.debug("%s: 16-bit grey+alpha decoded byte-swapped; fixed", path)
+        return grey.byteswap(), None if alpha is None else alpha.byteswap()
+    return grey, alpha
 
 
 def _pixels(

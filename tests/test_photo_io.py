@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import tracemalloc
+import zlib
 from pathlib import Path
 
 import cv2
@@ -119,6 +121,8 @@ def test_16bit_colour_keeps_uint16(suffix: str, tmp_path: Path):
     assert photo.pixels.dtype == np.uint16
     np.testing.assert_array_equal(photo.pixels, rgb)
     assert photo.bit_depth == 16
+    with Image.open(path) as image:  # Pillow decodes the high bytes: an independent check
+        np.testing.assert_array_equal(np.asarray(image.convert("RGB")), rgb >> 8)
     assert not photo.is_grey
 
 
@@ -148,6 +152,48 @@ def test_16bit_grey_keeps_uint16(suffix: str, tmp_path: Path):
     assert photo.pixels.dtype == np.uint16
     for channel in range(3):
         np.testing.assert_array_equal(photo.pixels[..., channel], grey)
+
+
+def raw_png16(path: Path, samples: np.ndarray) -> None:
+    """A 16-bit PNG written byte by byte from H x W x S samples (S = 1 grey, 2 grey+alpha,
+    3 RGB, 4 RGBA), so that no decoder under test also wrote it."""
+    height, width, channels = samples.shape
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    big_endian = samples.astype(">u2")
+    rows = b"".join(b"\x00" + big_endian[y].tobytes() for y in range(height))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_16bit_png_written_byte_by_byte(channels: int, tmp_path: Path):
+    rgb = colour_image(dtype=np.uint16)
+    rgb[0, 0] = (1, 258, 65534)  # low bytes matter; high and low bytes differ
+    alpha = (65535 - rgb[..., 1] // 3).astype(np.uint16)
+    planes = {1: [rgb[..., 1:2]], 2: [rgb[..., 1:2], alpha], 3: [rgb], 4: [rgb, alpha]}[channels]
+    path = tmp_path / f"raw{channels}.png"
+    raw_png16(path, np.dstack(planes))
+
+    photo = read_photo(path)
+
+    assert photo.pixels.dtype == np.uint16
+    assert photo.is_grey == (channels <= 2)
+    expected = rgb if channels >= 3 else np.dstack([rgb[..., 1]] * 3)
+    np.testing.assert_array_equal(photo.pixels, expected)
+    if channels in (2, 4):
+        np.testing.assert_array_equal(photo.alpha, alpha)
+    else:
+        assert photo.alpha is None
 
 
 def test_grey_jpeg_is_grey_rgb(tmp_path: Path):
@@ -368,6 +414,24 @@ def test_orientation_and_alpha_rotate_together(tmp_path: Path):
     assert photo.alpha[0, -1] == 255  # top-left went to top-right
 
 
+def test_orientation_from_imagemagick_png_text_chunk(tmp_path: Path):
+    from PIL import PngImagePlugin
+
+    raw = exif_bytes(6)
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Raw profile type exif", f"\nexif\n{len(raw):8d}\n{raw.hex()}\n")
+    path = tmp_path / "magick.png"
+    Image.fromarray(block_image()).save(path, pnginfo=text)
+
+    photo = read_photo(path)
+
+    np.testing.assert_array_equal(photo.pixels, np.rot90(block_image(), -1))
+    assert photo.exif is not None
+    kept = Image.Exif()
+    kept.load(photo.exif)
+    assert (kept[0x0112], kept[0x010F]) == (1, "TestCam")
+
+
 def test_16bit_orientation_applied_once(tmp_path: Path):
     stored = colour_image(24, 40, np.uint16)
     path = tmp_path / "o6_16.png"
@@ -411,15 +475,18 @@ def test_write_16bit_keeps_16bit(suffix: str, tmp_path: Path):
     np.testing.assert_array_equal(photo.pixels, rgb)
     assert photo.alpha is not None
     np.testing.assert_array_equal(photo.alpha, alpha)
-    # an independent decoder (libpng / libtiff through OpenCV) agrees
+    # other decoders agree: libpng / libtiff through OpenCV, and Pillow's high bytes
     bgra = cv2.imread(str(written), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(bgra[..., 2::-1], rgb)
     np.testing.assert_array_equal(bgra[..., 3], alpha)
+    with Image.open(written) as image:
+        high = np.asarray(image.convert("RGBA"))
+    np.testing.assert_array_equal(high, np.dstack([rgb, alpha]) >> 8)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
 @pytest.mark.parametrize("with_alpha", [False, True])
-def test_tiff_grey_and_colour_read_by_libtiff(dtype: type, with_alpha: bool, tmp_path: Path):
+def test_tiff_grey_and_grey_alpha(dtype: type, with_alpha: bool, tmp_path: Path):
     grey = colour_image(dtype=dtype)[..., 0]
     alpha = colour_image(dtype=dtype)[..., 1] if with_alpha else None
 
@@ -427,11 +494,15 @@ def test_tiff_grey_and_colour_read_by_libtiff(dtype: type, with_alpha: bool, tmp
 
     photo = read_photo(written)
     assert photo.is_grey
+    assert photo.pixels.dtype == dtype
     np.testing.assert_array_equal(photo.pixels[..., 0], grey)
     if alpha is not None:
         np.testing.assert_array_equal(photo.alpha, alpha)
-    with Image.open(written) as image:
-        assert image.mode == {np.uint8: "LA" if with_alpha else "L"}.get(dtype, image.mode)
+    else:
+        assert photo.alpha is None
+    # libtiff (through OpenCV) reads the same grey samples
+    decoded = cv2.imread(str(written), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(decoded if decoded.ndim == 2 else decoded[..., 0], grey)
 
 
 @pytest.mark.parametrize("suffix", [".png", ".webp", ".tif"])
@@ -566,6 +637,24 @@ def test_failed_write_leaves_no_temporary_file_and_the_old_file_intact(
 
     assert os.listdir(tmp_path) == ["keep.tif"]
     assert sha(target) == before
+
+
+def test_a_file_that_appears_during_the_write_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    target = tmp_path / "race.tif"
+    real_write_tiff = photo_io.write_tiff
+
+    def slow_write_tiff(fp, *args, **kwargs):
+        target.write_bytes(b"written meanwhile by another program")
+        real_write_tiff(fp, *args, **kwargs)
+
+    monkeypatch.setattr(photo_io, "write_tiff", slow_write_tiff)
+    with pytest.raises(ImageWriteError, match="already exists"):
+        write_photo(target, colour_image())
+
+    assert target.read_bytes() == b"written meanwhile by another program"
+    assert os.listdir(tmp_path) == ["race.tif"]
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path):
@@ -729,7 +818,7 @@ def test_iter_photos_order_hidden_and_recursion(tmp_path: Path):
     deep = list(iter_photos([tmp_path], recursive=True))
 
     assert flat == [tmp_path / n for n in ("a2.PNG", "a10.png", "b.jpg")]
-    assert deep == flat + [tmp_path / "sub" / "c.tif", tmp_path / "sub" / "deeper" / "d.webp"]
+    assert deep == [*flat, tmp_path / "sub" / "c.tif", tmp_path / "sub" / "deeper" / "d.webp"]
     # named files come first, in the order given, each once; named non-images are passed on
     mixed = list(iter_photos([tmp_path / "b.jpg", tmp_path / "notes.txt", tmp_path]))
     assert mixed == [
