@@ -272,7 +272,7 @@ def _tile_rawmode(image: ImageFile.ImageFile) -> str:
 def _decode_16bit(
     fp: BinaryIO, path: Path, image: ImageFile.ImageFile, rawmode: str, orientation: int
 ) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """16-bit RGB, RGBA or grey+alpha, decoded by OpenCV (Pillow keeps 8 bits).
+    """16-bit RGB, RGBA or grey+alpha, decoded by OpenCV (Pillow would keep 8 bits).
 
     Orientation is not applied. Pillow's `image.size` of a TIFF is already the displayed one, so
     with an orientation of 5 to 8 the stored pixels may have it transposed.
@@ -289,27 +289,10 @@ def _decode_16bit(
         raise ImageReadError(_damaged(path, OSError(f"16-bit file decoded as {decoded.dtype}")))
     channels = 1 if decoded.ndim == 2 else decoded.shape[2]
     alpha = decoded[..., -1] if channels in (2, 4) else None
-    if rawmode.startswith("LA") or channels <= 2:
+    if rawmode.startswith("LA") or channels <= 2:  # (Pillow calls 16-bit grey+alpha "RGBA")
         grey = decoded if channels == 1 else decoded[..., 0]
-        if rawmode.startswith("LA"):
-            grey, alpha = _fix_grey_alpha_byte_order(image, grey, alpha, path)
         return grey, alpha, True
     return decoded[..., 2::-1], alpha, False  # BGR(A) -> RGB
-
-
-def _fix_grey_alpha_byte_order(
-    image: ImageFile.ImageFile, grey: np.ndarray, alpha: np.ndarray | None, path: Path
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """OpenCV 5.0 swaps the bytes of 16-bit grey+alpha PNG; Pillow's 8-bit decode tells."""
-    with _pillow_errors(path):
-        image.load()
-        reference = np.asarray(image)[..., 0]  # the high bytes of the grey samples
-    if reference.shape != grey.shape:
-        return grey, alpha
-    if not np.array_equal(grey >> 8, reference) and np.array_equal(grey & 0xFF, reference):
-        log.debug("%s: 16-bit grey+alpha decoded byte-swapped; fixed", path)
-        return grey.byteswap(), None if alpha is None else alpha.byteswap()
-    return grey, alpha
 
 
 def _pixels(
