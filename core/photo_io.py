@@ -25,12 +25,9 @@ import io
 import logging
 import math
 import os
-import re
-import secrets
-import stat
 import struct
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -38,6 +35,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
+from core.atomic_file import same_file, write_atomically
 from core.encoders import write_png16, write_tiff
 from core.errors import ImageReadError, ImageWriteError
 from core.exif_bytes import (
@@ -48,6 +46,26 @@ from core.exif_bytes import (
     with_orientation_reset,
 )
 from core.photo import Photo
+from core.photo_files import (
+    WRITE_FORMATS,
+    WRITE_SUFFIXES,
+    is_image_path,
+    iter_photos,
+    next_free_path,
+    output_path,
+    supported_extensions,
+)
+
+__all__ = [
+    "MAX_PIXELS",
+    "is_image_path",
+    "iter_photos",
+    "next_free_path",
+    "output_path",
+    "read_photo",
+    "supported_extensions",
+    "write_photo",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +84,6 @@ JPEG rounding of a grey picture stays within 1 or 2 levels of 255."""
 _GREY_SAMPLES = 1 << 18  # pixels examined by the grey check, whatever the photo's size
 
 _READ_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "BMP")  # JPEG includes MPO (multi-picture)
-_READ_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp"}
-)
-_WRITE_FORMATS = {  # name -> (Pillow's name, extension)
-    "png": ("PNG", ".png"),
-    "jpeg": ("JPEG", ".jpg"),
-    "jpg": ("JPEG", ".jpg"),
-    "webp": ("WEBP", ".webp"),
-    "tiff": ("TIFF", ".tif"),
-    "tif": ("TIFF", ".tif"),
-}
-_WRITE_SUFFIXES = {
-    ".png": "PNG",
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".jpe": "JPEG",
-    ".jfif": "JPEG",
-    ".webp": "WEBP",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-}
 _WEBP_MAX_SIDE = 16383
 _JPEG_MAX_SIDE = 65535
 _JPEG_MAX_EXIF = 65533  # one APP1 segment
@@ -425,7 +422,7 @@ def write_photo(
     if not 1 <= int(quality) <= 100:
         raise ValueError(f"quality must be 1 to 100, not {quality}")
 
-    if like is not None and like.source is not None and _same_file(path, like.source):
+    if like is not None and like.source is not None and same_file(path, like.source):
         raise ImageWriteError(
             f"Refusing to write '{path}': it is the original photo; originals are never written."
         )
@@ -441,7 +438,7 @@ def write_photo(
 
     icc, exif, dpi = _metadata(like, pixels)
     encode = _encoder(pil_format, pixels, alpha, icc, exif, dpi, int(quality), path)
-    _atomic_write(path, encode, overwrite=overwrite)
+    write_atomically(path, encode, overwrite=overwrite)
     log.info("Wrote %s (%s, %d x %d)", path, pil_format, pixels.shape[1], pixels.shape[0])
     return path
 
@@ -449,18 +446,18 @@ def write_photo(
 def _write_format(path: Path, format: str | None) -> str:
     if format is None:
         suffix = path.suffix.lower()
-        if suffix not in _WRITE_SUFFIXES:
+        if suffix not in WRITE_SUFFIXES:
             raise ImageWriteError(
                 f"Cannot write '{path}': no format is known for the suffix '{path.suffix}' "
                 "(use .png, .jpg, .webp or .tif)."
             )
-        return _WRITE_SUFFIXES[suffix]
+        return WRITE_SUFFIXES[suffix]
     name = format.lower().lstrip(".")
-    if name not in _WRITE_FORMATS:
+    if name not in WRITE_FORMATS:
         raise ImageWriteError(
             f"Cannot write '{path}': unknown format '{format}' (use png, jpeg, webp or tiff)."
         )
-    return _WRITE_FORMATS[name][0]
+    return WRITE_FORMATS[name][0]
 
 
 def _checked_pixels(
@@ -606,189 +603,3 @@ def _onto_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
             weight = weight[:, :, None]
         out[top : top + 1024] = (colour * weight + 255 * (255 - weight) + 127) // 255
     return out
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    with contextlib.suppress(OSError):
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
-
-
-def _atomic_write(path: Path, encode: Callable[[BinaryIO], None], *, overwrite: bool) -> None:
-    """Encode into a hidden temporary file next to `path`, then move it into place."""
-    temporary, descriptor = _create_temporary(path)
-    try:
-        with os.fdopen(descriptor, "wb") as fp:
-            encode(fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            _move_without_overwriting(temporary, path)
-    except ImageWriteError:
-        _remove_quietly(temporary)
-        raise
-    except (OSError, ValueError, KeyError, struct.error, MemoryError) as error:
-        _remove_quietly(temporary)
-        raise ImageWriteError(f"Cannot write '{path}': {error}") from error
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-
-
-def _create_temporary(path: Path) -> tuple[Path, int]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return temporary, os.open(temporary, flags, 0o666)  # the umask applies as usual
-        except FileExistsError:
-            continue
-        except OSError as error:
-            raise ImageWriteError(
-                f"Cannot write '{path}': {error.strerror or error} in '{path.parent}'."
-            ) from error
-    raise ImageWriteError(f"Cannot write '{path}': no free temporary name in '{path.parent}'.")
-
-
-def _move_without_overwriting(temporary: Path, path: Path) -> None:
-    """Rename `temporary` to `path` unless `path` exists (a hard link makes that check atomic)."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise ImageWriteError(
-            f"Cannot write '{path}': the file already exists (choose another name, or allow "
-            "overwriting)."
-        ) from None
-    except OSError:  # no hard links on this file system: check, then rename
-        if os.path.lexists(path):
-            raise ImageWriteError(f"Cannot write '{path}': the file already exists.") from None
-        os.replace(temporary, path)
-        return
-    os.unlink(temporary)
-
-
-def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-# ----------------------------------------------------------------------------------------------
-# file names
-
-
-def output_path(
-    source: PathLike, folder: PathLike | None = None, suffix: str = "_restored", format: str = "png"
-) -> Path:
-    """Where the restored `source` goes: `folder / (source's stem + suffix + the format's suffix)`.
-
-    `folder` None means the source's own folder. `format` as for `write_photo` ("png", "jpeg",
-    "webp", "tiff", ...). Raises `ImageWriteError` for an unknown format.
-    """
-    source = Path(source)
-    name = format.lower().lstrip(".")
-    if name not in _WRITE_FORMATS:
-        raise ImageWriteError(
-            f"Unknown format '{format}' for '{source}' (use png, jpeg, webp or tiff)."
-        )
-    extension = _WRITE_FORMATS[name][1]
-    return (
-        Path(folder if folder is not None else source.parent) / f"{source.stem}{suffix}{extension}"
-    )
-
-
-def next_free_path(path: PathLike) -> Path:
-    """`path` if nothing is there, else the first free "name (2).ext", "name (3).ext", ...
-
-    A name that already ends in " (n)" counts on from n. (Free when checked: `write_photo`
-    without `overwrite` still refuses if another process takes the name meanwhile.)
-    """
-    path = Path(path)
-    if not os.path.lexists(path):
-        return path
-    match = re.fullmatch(r"(.*) \((\d+)\)", path.stem)
-    base, number = (match[1], int(match[2])) if match else (path.stem, 1)
-    while True:
-        number += 1
-        candidate = path.with_name(f"{base} ({number}){path.suffix}")
-        if not os.path.lexists(candidate):
-            return candidate
-
-
-# ----------------------------------------------------------------------------------------------
-# finding photos
-
-
-def supported_extensions() -> tuple[str, ...]:
-    """The file suffixes `read_photo` reads, lower case with the dot, sorted."""
-    return tuple(sorted(_READ_EXTENSIONS))
-
-
-def is_image_path(path: PathLike) -> bool:
-    """True when the name has a suffix `read_photo` reads (any case). Looks at the name only."""
-    return Path(path).suffix.lower() in _READ_EXTENSIONS
-
-
-def iter_photos(paths: PathLike | Iterable[PathLike], recursive: bool = False) -> Iterator[Path]:
-    """The photo files among `paths`, in a stable order, each once.
-
-    - A folder gives its image files (by suffix), skipping hidden files and folders, sorted by
-      name with numbers in numeric order ("2.jpg" before "10.jpg"); with `recursive`, then the
-      photos of its subfolders, folder by folder in the same order (symlinked folders not followed).
-    - Any other path is given back as it is, in the order given, even if missing or not an image:
-      it was asked for by name, so `read_photo` reports what is wrong with it.
-    """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    seen: set[str] = set()
-    for given in paths:
-        path = Path(given)
-        found = _scan_folder(path, recursive) if path.is_dir() else iter([path])
-        for photo in found:
-            key = os.path.normcase(os.path.abspath(photo))
-            if key not in seen:
-                seen.add(key)
-                yield photo
-
-
-def _scan_folder(folder: Path, recursive: bool) -> Iterator[Path]:
-    try:
-        with os.scandir(folder) as scan:
-            entries = [entry for entry in scan if not _is_hidden(entry)]
-    except OSError as error:
-        log.warning("Cannot list the folder %s: %s", folder, error)
-        return
-    files: list[Path] = []
-    folders: list[Path] = []
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                folders.append(Path(entry.path))
-            elif entry.is_file() and is_image_path(entry.name):
-                files.append(Path(entry.path))
-        except OSError:
-            continue
-    yield from sorted(files, key=_natural_key)
-    if recursive:
-        for sub in sorted(folders, key=_natural_key):
-            yield from _scan_folder(sub, recursive)
-
-
-def _is_hidden(entry: os.DirEntry[str]) -> bool:
-    if entry.name.startswith("."):
-        return True
-    if os.name != "nt":
-        return False
-    try:  # Windows marks hidden files with an attribute instead
-        attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
-    except OSError:
-        return False
-    return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
-
-
-def _natural_key(path: Path) -> tuple[tuple[int | str, ...], str]:
-    parts = re.split(r"(\d+)", path.name)  # text, number, text, ...: same types at each index
-    key = tuple(int(p) if i % 2 else p.casefold() for i, p in enumerate(parts))
-    return key, path.name
