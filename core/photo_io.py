@@ -16,6 +16,9 @@ folder, then a rename), never over an existing file unless asked, never over the
 - ICC and EXIF come from `like` (the photo the pixels were made from); the EXIF orientation is 1
   because the rotation is already in the pixels; an ICC profile whose colour space does not match
   the pixels (a grey profile on RGB pixels) is left out.
+
+File names and folder scanning (`output_path`, `next_free_path`, `supported_extensions`,
+`is_image_path`, `iter_photos`) live in `core.photo_files` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -224,7 +227,7 @@ def _dpi(value: Any) -> tuple[float, float] | None:
         return None
     if not (x > 1 and y > 1 and math.isfinite(x) and math.isfinite(y)):
         return None  # 0 or 1: the writer had no resolution to record
-    return (round(x, 4), round(y, 4))
+    return (round(x, 2), round(y, 2))  # PNG stores dots per metre: 300 dpi reads 299.9994
 
 
 def _orientation(value: Any, path: Path) -> int:
@@ -566,7 +569,7 @@ def _encoder(
             raise ImageWriteError(f"Cannot write '{path}': WebP holds at most 16383 pixels a side.")
         if pixels8.ndim == 2:
             pixels8 = np.repeat(pixels8[:, :, None], 3, axis=2)
-        options.update(quality=quality)
+        options.update(quality=quality, exact=alpha8 is not None)  # keep colour under alpha 0
         dpi = None  # WebP has no resolution field
     if dpi:
         options["dpi"] = dpi
