@@ -516,6 +516,9 @@ def test_alpha_kept_on_write(suffix: str, tmp_path: Path):
 
     assert photo.alpha is not None
     np.testing.assert_array_equal(photo.alpha, alpha)
+    # colour is kept even where the photo is fully transparent
+    tolerance = 12 if suffix == ".webp" else 0
+    assert np.abs(photo.pixels.astype(int) - rgb.astype(int))[alpha == 0].max() <= tolerance
 
 
 def test_jpeg_composites_alpha_onto_white(tmp_path: Path):
