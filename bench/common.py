@@ -227,7 +227,8 @@ def synthesize_photo(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"photo_{megapixels:g}mp_{faces}faces{suffix}"
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix in (".jpg", ".jpeg") else []
-    if not cv2.imwrite(str(path), canvas, params):
+    # the same arguments give the same pixels: a file already written by this run is reused
+    if not path.exists() and not cv2.imwrite(str(path), canvas, params):
         raise OSError(f"could not write {path}")
     return SyntheticPhoto(
         path=path, width=width, height=height, landmarks=tuple(landmarks), boxes=tuple(boxes)
