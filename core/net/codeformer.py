@@ -130,12 +130,13 @@ class Encoder(nn.Module):
         self.blocks = nn.ModuleList(blocks)
 
     def forward(
-        self, x: torch.Tensor, skip_sizes: tuple[int, ...]
+        self, x: torch.Tensor, skip_sizes: tuple[int, ...], inplace: bool = False
     ) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """`inplace`: run the blocks' in-place inference forms (bit-identical results)."""
         wanted = {self.skip_after[s]: s for s in skip_sizes}
         skips: dict[int, torch.Tensor] = {}
         for index, block in enumerate(self.blocks):
-            x = block(x)
+            x = _infer(block, x) if inplace else block(x)
             if index in wanted:
                 skips[wanted[index]] = x
         return x, skips
@@ -175,6 +176,13 @@ class Quantize(nn.Module):
     def __init__(self, codebook_size: int, embed_dim: int) -> None:
         super().__init__()
         self.embedding = nn.Embedding(codebook_size, embed_dim)
+
+
+def _infer(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A block's in-place inference form where it has one (see `blocks`), else its forward."""
+    if isinstance(block, ResBlock):
+        return block.infer(x)
+    return block(x)
 
 
 class CodeFormerNet(nn.Module):
@@ -252,7 +260,7 @@ class CodeFormerNet(nn.Module):
         return features, indices
 
     def encode(self, x: torch.Tensor, adain: bool) -> Encoded:
-        latent, skips = self.encoder(x, self.fusion_sizes)
+        latent, skips = self.encoder(x, self.fusion_sizes, inplace=True)
         state, indices = self.lookup_codes(latent, adain)
         if not self.fusion_sizes:
             return Encoded(
@@ -264,7 +272,7 @@ class CodeFormerNet(nn.Module):
             )
         first = self.fusion_sizes[0]
         for block in self.generator.blocks[: self.generator.fuse_after[first] + 1]:
-            state = block(state)
+            state = _infer(block, state)
         scale, shift = self.fuse_block(first).modulation(skips.pop(first), state)
         return Encoded(
             skips=skips,
@@ -277,6 +285,8 @@ class CodeFormerNet(nn.Module):
     # -- the w-dependent part ----------------------------------------------------------------
 
     def decode(self, encoded: Encoded, fidelity: float) -> torch.Tensor:
+        """The generator from the first fusion point on, with the blocks' in-place inference
+        forms (`ResBlock.infer`, `FuseBlock.fuse_infer`): the one-shot result, bit for bit."""
         state = encoded.generator_state
         if not self.fusion_sizes:
             start = 0
@@ -285,15 +295,17 @@ class CodeFormerNet(nn.Module):
             start = self.generator.fuse_after[first] + 1
             if fidelity > 0 and encoded.first_scale is not None:
                 assert encoded.first_shift is not None
-                state = FuseBlock.fuse(state, encoded.first_scale, encoded.first_shift, fidelity)
+                state = FuseBlock.fuse_infer(
+                    state, encoded.first_scale, encoded.first_shift, fidelity
+                )
         fuse_at = {self.generator.fuse_after[s]: s for s in self.fusion_sizes[1:]}
         blocks = self.generator.blocks
         for index in range(start, len(blocks)):
-            state = blocks[index](state)
+            state = _infer(blocks[index], state)
             size = fuse_at.get(index)
             if size is not None and fidelity > 0:
                 scale, shift = self.fuse_block(size).modulation(encoded.skips[size], state)
-                state = FuseBlock.fuse(state, scale, shift, fidelity)
+                state = FuseBlock.fuse_infer(state, scale, shift, fidelity)
         return state
 
     def forward(self, x: torch.Tensor, fidelity: float = 0.5, adain: bool = True) -> torch.Tensor:
