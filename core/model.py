@@ -95,7 +95,7 @@ class CodeFormer:
     # -- inference ------------------------------------------------------------------------
 
     def encode(self, faces: torch.Tensor, mask: torch.Tensor | None = None) -> EncodedFaces:
-        """Run everything that does not depend on the fidelity.
+        """Run everything that does not depend on the fidelity, in fp32 at every precision.
 
         faces: B x 3 x S x S float RGB in [-1, 1]. mask (inpainting only): B x 1 x S x S, 1 where
         the face is to be filled; without it, the pure-white pixels are the mask (official rule).
@@ -109,8 +109,11 @@ class CodeFormer:
                 keep = x
             elif mask is not None:
                 raise ValueError(f"a mask is only used by inpainting, not {self.variant.name}")
-            with self._autocast():
-                features = self.net.encode(x, adain=self.variant.adain)
+            # Always fp32, whatever the precision: the encoder's output decides which codes are
+            # looked up, and a reduced precision there flips near-tied choices (a different
+            # face, not a rounded one). The encoding is then valid for every precision's decode,
+            # so an fp32 export can reuse the faces encoded for a fast preview.
+            features = self.net.encode(x, adain=self.variant.adain)
             return EncodedFaces(features=features, variant=self.variant.name, keep=keep, mask=fill)
 
     def decode(self, encoded: EncodedFaces, fidelity: float | None = None) -> torch.Tensor:
