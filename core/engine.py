@@ -196,8 +196,8 @@ class Engine:
         face_upsampler = self._realesrgan(settings.upscale) if settings.face_upsample else None
         model = self.model(analysis.variant)
         if exact and model.precision != "fp32":
+            # faces are encoded in fp32 at every precision: only the decode changes
             model = self.model(analysis.variant, "fp32")
-            analysis = pipeline.reencode(analysis, model, cancel=cancel)
         return pipeline.render(
             analysis,
             model,
