@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from typing import Literal
 import torch
 
 from core.errors import DeviceError
+
+log = logging.getLogger(__name__)
 
 DeviceName = Literal["auto", "cuda", "mps", "cpu"]
 PrecisionName = Literal["auto", "fp32", "bf16", "fp16"]
@@ -85,12 +88,20 @@ def bf16_supported(device: torch.device) -> bool:
 
 
 def resolve_precision(name: str, device: torch.device) -> str:
-    """`auto`: bf16 where the hardware has it (CPU, CUDA), else fp16 on CUDA, else fp32."""
+    """`auto`: on a CPU with native bf16, whichever of fp32 and bf16 measures faster here
+    (`measure_fastest_precision`, a fraction of a second); on CUDA bf16 where the GPU has it,
+    else fp16; elsewhere fp32."""
     if name not in PRECISION_CHOICES:
         raise DeviceError(
             f"unknown precision {name!r}; choose one of {', '.join(PRECISION_CHOICES)}"
         )
     if name == "auto":
+        if device.type == "cpu":
+            if not cpu_has_fast_bf16():
+                return "fp32"
+            choice = measure_fastest_precision(device)
+            log.info("precision measured on the CPU: %s (%s)", choice.precision, choice.seconds)
+            return choice.precision
         if bf16_supported(device):
             return "bf16"
         return "fp16" if device.type == "cuda" else "fp32"

@@ -57,3 +57,19 @@ def test_measure_fastest_precision_picks_a_measured_candidate() -> None:
 def test_measure_fastest_precision_keeps_fp32_without_a_clear_win() -> None:
     choice = measure_fastest_precision("cpu", channels=32, size=16, repeats=1, margin=0.0)
     assert choice.precision == "fp32"
+
+
+def test_auto_precision_on_the_cpu_is_measured_or_fp32(monkeypatch) -> None:
+    from core import device
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "cpu_has_fast_bf16", lambda: False)
+    assert device.resolve_precision("auto", cpu) == "fp32"
+    monkeypatch.setattr(device, "cpu_has_fast_bf16", lambda: True)
+    for winner in ("bf16", "fp32"):
+        monkeypatch.setattr(
+            device,
+            "measure_fastest_precision",
+            lambda dev, w=winner: device.PrecisionChoice(precision=w, seconds={w: 0.1}),
+        )
+        assert device.resolve_precision("auto", cpu) == winner
