@@ -47,7 +47,9 @@ def _no_helper_models() -> Iterator[None]:
         yield
 
 
-def tensor2img(tensor: torch.Tensor, rgb2bgr: bool = True, min_max: tuple[int, int] = (-1, 1)) -> np.ndarray:
+def tensor2img(
+    tensor: torch.Tensor, rgb2bgr: bool = True, min_max: tuple[int, int] = (-1, 1)
+) -> np.ndarray:
     """basicsr's `tensor2img` for one 3 x H x W (or 1 x 3 x H x W) tensor, as the reference
     uses it: clamp, map to [0, 1], HWC, RGB -> BGR, `* 255.0` and round; float32 H x W x 3."""
     t = tensor.squeeze(0).float().detach().cpu().clamp_(*min_max)

@@ -9,6 +9,7 @@ official layout (`core.synthetic`): timing does not depend on the values of the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -68,9 +69,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repeats", type=int, default=0, help="timed repeats per one-face case (median)"
     )
-    parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads (default: all cores)"
-    )
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
 
 
 def setup_torch(threads: int = 0) -> int:
@@ -102,9 +101,7 @@ class Timing:
         return seconds_text(self.median)
 
 
-def measure(
-    fn: Callable[[int], object], *, repeats: int, warmup: int = 1
-) -> tuple[Timing, object]:
+def measure(fn: Callable[[int], object], *, repeats: int, warmup: int = 1) -> tuple[Timing, object]:
     """Run `fn(i)` `warmup` times untimed, then `repeats` times timed; return the timing and
     the last result. `i` counts all calls (warm-up included), so callers can vary the input
     (a new fidelity per call) and nothing can be served from a cache by accident."""
@@ -213,7 +210,9 @@ def synthesize_photo(
         ph, pw = portrait.shape[:2]
         s = max(cw / pw, ch / ph)
         rw, rh = max(cw, round(pw * s)), max(ch, round(ph * s))
-        resized = cv2.resize(portrait, (rw, rh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        resized = cv2.resize(
+            portrait, (rw, rh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
+        )
         ox, oy = (rw - cw) // 2, (rh - ch) // 2
         canvas[y0:y1, x0:x1] = resized[oy : oy + ch, ox : ox + cw]
         sx, sy = rw / pw, rh / ph
@@ -347,10 +346,8 @@ def machine_info() -> dict[str, str]:
         "Python": platform.python_version(),
         "OS": platform.platform(),
     }
-    try:
+    with contextlib.suppress(OSError):
         info["load average at start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        pass
     return info
 
 

@@ -87,7 +87,9 @@ def run(scale: Scale, workdir: Path) -> BenchResult:
                 ratio_text(rdef),
             )
         )
-        bars.append(Bar(label=f"first result {label}, fp32", baseline=base.median, ours=ours32.median))
+        bars.append(
+            Bar(label=f"first result {label}, fp32", baseline=base.median, ours=ours32.median)
+        )
         bars.append(
             Bar(
                 label=f"first result {label}, {default.precision}",
@@ -123,7 +125,9 @@ def run(scale: Scale, workdir: Path) -> BenchResult:
             *checks,
         ),
     )
-    return BenchResult(name="first_result", tables=(table,), targets=tuple(targets), bars=tuple(bars))
+    return BenchResult(
+        name="first_result", tables=(table,), targets=tuple(targets), bars=tuple(bars)
+    )
 
 
 def _same_work(label: str, base_faces: list[np.ndarray], base_image: object, ours: object) -> str:

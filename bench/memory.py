@@ -170,7 +170,10 @@ def run(
     rows: tuple[tuple[str, str], ...] = (
         ("RSS after import + model load", f"{figures['rss_after_load'] / GB:.2f} GB"),
         ("RSS peak (load + read + analyze + render)", f"{peak_gb:.2f} GB"),
-        ("Python/numpy peak during the work (tracemalloc)", f"{figures['traced_peak'] / GB:.2f} GB"),
+        (
+            "Python/numpy peak during the work (tracemalloc)",
+            f"{figures['traced_peak'] / GB:.2f} GB",
+        ),
         ("encoded faces kept in the analysis", f"{figures['encoded_bytes'] / 2**20:.0f} MB"),
         ("background kept in the analysis", f"{figures['background_bytes'] / 2**20:.0f} MB"),
         ("analyze / render time", f"{figures['analyze_s']:.1f} s / {figures['render_s']:.1f} s"),
@@ -184,7 +187,10 @@ def run(
         theirs = _in_child(code, photo_json, str(checkpoint), str(threads))
         rows += (
             ("baseline: RSS after import + model load", f"{theirs['rss_after_load'] / GB:.2f} GB"),
-            ("baseline: RSS peak (one fp32 run at fidelity 0.5)", f"{theirs['rss_peak'] / GB:.2f} GB"),
+            (
+                "baseline: RSS peak (one fp32 run at fidelity 0.5)",
+                f"{theirs['rss_peak'] / GB:.2f} GB",
+            ),
         )
     else:
         notes.append("The baseline's peak is not measured in this run (--baseline measures it).")

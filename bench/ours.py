@@ -78,7 +78,9 @@ def hand_over(rendered: Any) -> object:
         def qimage_from_rgb(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
             data = np.ascontiguousarray(pixels)
             height, width = data.shape[:2]
-            image = QImage(data.data, width, height, int(data.strides[0]), QImage.Format.Format_RGB888)
+            image = QImage(
+                data.data, width, height, int(data.strides[0]), QImage.Format.Format_RGB888
+            )
             return image.copy()
 
     return qimage_from_rgb(rendered.image, rendered.alpha)

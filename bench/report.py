@@ -91,7 +91,9 @@ def draw_bars(bars: Sequence[Bar], path: Path, *, title: str) -> Path:
         base_w = max(1, round(span * bar.baseline / longest))
         ours_w = max(1, round(span * bar.ours / longest))
         draw.rectangle((left, y, left + base_w, y + bar_height), fill=BASELINE_COLOUR)
-        draw.rectangle((left, y + bar_height + 2, left + ours_w, y + 2 * bar_height + 2), fill=OURS_COLOUR)
+        draw.rectangle(
+            (left, y + bar_height + 2, left + ours_w, y + 2 * bar_height + 2), fill=OURS_COLOUR
+        )
         draw.text((left + 6, y + 1), _plain(seconds_text(bar.baseline)), fill="white", font=small)
         speedup = ratio(bar.baseline, bar.ours)
         label = f"{_plain(seconds_text(bar.ours))}  ({ratio_text(speedup)} faster)"

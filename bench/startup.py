@@ -93,7 +93,12 @@ report()
 def window_available() -> bool:
     """True when the desktop app has its real window (`desktop.app.create_window`)."""
     code = "import desktop.app as a, sys; sys.exit(0 if hasattr(a, 'create_window') else 1)"
-    return subprocess.run([sys.executable, "-c", code], env=_env(Path(tempfile.gettempdir())), check=False).returncode == 0
+    return (
+        subprocess.run(
+            [sys.executable, "-c", code], env=_env(Path(tempfile.gettempdir())), check=False
+        ).returncode
+        == 0
+    )
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -127,7 +132,9 @@ def start_once(mode: str, home: Path) -> dict[str, object]:
             figures = dict(json.loads(line[len("STARTUP ") :]))
             if "seconds" in figures:
                 return figures
-    raise RuntimeError(f"{mode} start gave no figures (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    raise RuntimeError(
+        f"{mode} start gave no figures (exit {done.returncode}):\n{done.stderr[-3000:]}"
+    )
 
 
 def run(scale: Scale, workdir: Path) -> BenchResult:
@@ -157,7 +164,11 @@ def run(scale: Scale, workdir: Path) -> BenchResult:
     rows = (
         ("bare PySide6 QMainWindow, first paint", seconds_text(bare), "1.0x"),
         (what, seconds_text(ours), ratio_text(ours / bare) + " the bare window's time"),
-        ("torch in sys.modules at first paint", f"{sum(torch_at_paint)} of {len(torch_at_paint)} starts", ""),
+        (
+            "torch in sys.modules at first paint",
+            f"{sum(torch_at_paint)} of {len(torch_at_paint)} starts",
+            "",
+        ),
     )
     notes = [
         f"Median of {repeats} starts each, fresh processes, QT_QPA_PLATFORM=offscreen, from launch "
@@ -170,7 +181,10 @@ def run(scale: Scale, workdir: Path) -> BenchResult:
             "once the window is on screen."
         )
     table = Table(
-        title="Start-up: time to the first painted window", columns=("what", "time", "vs bare"), rows=rows, notes=tuple(notes)
+        title="Start-up: time to the first painted window",
+        columns=("what", "time", "vs bare"),
+        rows=rows,
+        notes=tuple(notes),
     )
     target = Target(
         name="window paints before torch is imported",

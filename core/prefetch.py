@@ -149,7 +149,7 @@ class RenderCache:
         rendered: Rendered,
     ) -> None:
         """Keep `rendered` as the result for these values, evicting the least recently used."""
-        if abs(rendered.fidelity - fidelity) > 10 ** -FIDELITY_DECIMALS:
+        if abs(rendered.fidelity - fidelity) > 10**-FIDELITY_DECIMALS:
             raise ValueError(
                 f"this result was rendered at fidelity {rendered.fidelity}, not {fidelity}"
             )
