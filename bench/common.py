@@ -72,6 +72,26 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
 
 
+def add_cases_arg(parser: argparse.ArgumentParser, default: tuple[tuple[float, int], ...]) -> None:
+    """`--cases 1x1,12x4`: the photos to run, as megapixels x faces."""
+
+    def parse(text: str) -> tuple[tuple[float, int], ...]:
+        cases = []
+        for item in text.split(","):
+            mp, _, faces = item.strip().partition("x")
+            cases.append((float(mp), int(faces)))
+        return tuple(cases)
+
+    parser.add_argument(
+        "--cases",
+        type=parse,
+        default=default,
+        help="photos as MEGAPIXELSxFACES, comma-separated (default: "
+        + ",".join(f"{mp:g}x{k}" for mp, k in default)
+        + ")",
+    )
+
+
 def setup_torch(threads: int = 0) -> int:
     """Set torch's thread count (0: all cores) and return it."""
     import torch
