@@ -21,18 +21,30 @@ The one difference from running the official script: `FaceRestoreHelper.__init__
 RetinaFace and ParseNet, downloading them when absent. Here both loaders are replaced by a stub
 that returns None while the helper is built (nothing is downloaded, nothing is loaded), which
 makes the baseline a little faster than the real reference, never slower.
+
+The benchmarks time the reference in its own Python process (`measure_reference`), as users run
+it: a plain interpreter, no tuning of the memory allocator (our app tunes its own process at
+start-up, see `core.device.keep_freed_memory`).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
 import cv2
 import numpy as np
 import torch
+
+from bench.common import REPO, SyntheticPhoto, Timing, fidelity_for, measure
 
 
 @contextlib.contextmanager
@@ -129,3 +141,115 @@ class ReferencePipeline:
 
         helper.get_inverse_affine(None)
         return helper.paste_faces_to_input_image(upsample_img=None)
+
+
+# -- timing the reference in its own process ---------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceJob:
+    """One photo to time: `warmup` untimed runs, then `repeats` timed ones.
+
+    `fidelity` None: a new fidelity for every run (`fidelity_for`), as a slider gives; else
+    that fixed value. `keep`: bring back the last run's photo and restored faces.
+    """
+
+    photo: SyntheticPhoto
+    repeats: int
+    warmup: int
+    fidelity: float | None = None
+    keep: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceResult:
+    """A job's timing; with `keep`, the last photo (H x W x 3 uint8 BGR) and restored faces."""
+
+    timing: Timing
+    image: np.ndarray | None = None
+    faces: tuple[np.ndarray, ...] = ()
+
+
+def measure_reference(
+    checkpoint: Path, jobs: Sequence[ReferenceJob], workdir: Path, *, threads: int = 0
+) -> list[ReferenceResult]:
+    """Time the reference on each job, in one fresh Python process (model loaded once)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    request = workdir / "reference_jobs.json"
+    request.write_text(
+        json.dumps(
+            {
+                "checkpoint": str(checkpoint),
+                "threads": threads,
+                "jobs": [
+                    {
+                        "path": str(job.photo.path),
+                        "landmarks": [p.tolist() for p in job.photo.landmarks],
+                        "boxes": [list(b) for b in job.photo.boxes],
+                        "repeats": job.repeats,
+                        "warmup": job.warmup,
+                        "fidelity": job.fidelity,
+                        "keep": str(workdir / f"reference_{n}.npz") if job.keep else None,
+                    }
+                    for n, job in enumerate(jobs)
+                ],
+            }
+        )
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), str(REPO)]))
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.baseline", "--child", str(request)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the reference's process failed:\n{done.stderr[-3000:]}")
+    answers = json.loads(done.stdout.strip().splitlines()[-1])
+    results = []
+    for answer in answers:
+        image, faces = None, ()
+        if answer["keep"]:
+            with np.load(answer["keep"]) as kept:
+                image = kept["image"]
+                faces = tuple(kept[f"face{i}"] for i in range(int(kept["count"])))
+        results.append(
+            ReferenceResult(
+                timing=Timing(samples=tuple(answer["samples"])), image=image, faces=faces
+            )
+        )
+    return results
+
+
+def _child(request_path: Path) -> list[dict[str, object]]:
+    """In the reference's own process: load the network, run the jobs, report the timings."""
+    from core.checkpoint import load_network
+
+    request = json.loads(request_path.read_text())
+    torch.set_num_threads(request["threads"] or os.cpu_count() or 1)
+    reference = ReferencePipeline(load_network(Path(request["checkpoint"]))[0])
+    answers = []
+    for job in request["jobs"]:
+        landmarks = [np.asarray(p, dtype=np.float32) for p in job["landmarks"]]
+        faces: list[np.ndarray] = []
+
+        def run(
+            i: int, job: dict = job, landmarks: list = landmarks, faces: list = faces
+        ) -> object:
+            faces.clear()
+            w = fidelity_for(i) if job["fidelity"] is None else job["fidelity"]
+            return reference.restore(Path(job["path"]), landmarks, job["boxes"], w, faces_out=faces)
+
+        timing, image = measure(run, repeats=job["repeats"], warmup=job["warmup"])
+        if job["keep"]:
+            arrays = {f"face{i}": face for i, face in enumerate(faces)}
+            np.savez(job["keep"], image=np.asarray(image), count=len(faces), **arrays)
+        answers.append({"samples": list(timing.samples), "keep": job["keep"]})
+    return answers
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="time the reference pipeline (internal)")
+    parser.add_argument("--child", type=Path, required=True)
+    print(json.dumps(_child(parser.parse_args().child)))

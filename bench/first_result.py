@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.baseline import ReferencePipeline
+from bench.baseline import ReferenceJob, measure_reference
 from bench.common import (
     Bar,
     BenchResult,
@@ -36,16 +36,32 @@ from bench.common import (
     synthetic_weights,
 )
 from bench.ours import OurPipeline
+from core.device import keep_freed_memory
 
 CASES = ((1.0, 1), (12.0, 4))
 FIDELITY = 0.5
 
 
-def run(scale: Scale, workdir: Path, cases: tuple[tuple[float, int], ...] = CASES) -> BenchResult:
-    from core.checkpoint import load_network
-
+def run(
+    scale: Scale,
+    workdir: Path,
+    cases: tuple[tuple[float, int], ...] = CASES,
+    *,
+    threads: int = 0,
+) -> BenchResult:
     checkpoint = synthetic_weights(workdir / "weights", scale.network())
-    reference = ReferencePipeline(load_network(checkpoint)[0])
+    photos = [synthesize_photo(workdir / "photos", mp, faces) for mp, faces in cases]
+    jobs = [
+        ReferenceJob(
+            photo=photo,
+            repeats=scale.repeats if photo.faces == 1 else scale.repeats_many,
+            warmup=scale.warmup if n == 0 else 0,
+            fidelity=FIDELITY,
+            keep=True,
+        )
+        for n, photo in enumerate(photos)
+    ]
+    baselines = measure_reference(checkpoint, jobs, workdir / "reference", threads=threads)
     exact = OurPipeline.load(checkpoint, "fp32")
     default = OurPipeline.load(checkpoint, "auto")
     same = default.model.placement == exact.model.placement
@@ -54,18 +70,10 @@ def run(scale: Scale, workdir: Path, cases: tuple[tuple[float, int], ...] = CASE
     bars = []
     targets = []
     checks = []
-    for n, (megapixels, faces) in enumerate(cases):
-        photo = synthesize_photo(workdir / "photos", megapixels, faces)
-        repeats = scale.repeats if faces == 1 else scale.repeats_many
-        warmup = scale.warmup if n == 0 else 0
+    for n, (photo, job, baseline) in enumerate(zip(photos, jobs, baselines, strict=True)):
+        repeats, warmup, faces = job.repeats, job.warmup, photo.faces
         label = f"{photo.megapixels:.0f} MP, {faces} face{'s' if faces > 1 else ''}"
-        base_faces: list[np.ndarray] = []
-
-        def baseline_run(i: int, p=photo, out=base_faces) -> np.ndarray:
-            out.clear()
-            return reference.restore(p.path, p.landmarks, p.boxes, FIDELITY, faces_out=out)
-
-        base, base_image = measure(baseline_run, repeats=repeats, warmup=warmup)
+        base = baseline.timing
         ours32, ours_rendered = measure(
             lambda i, p=photo: exact.render(exact.analyze(p), FIDELITY),
             repeats=repeats,
@@ -78,7 +86,7 @@ def run(scale: Scale, workdir: Path, cases: tuple[tuple[float, int], ...] = CASE
                 repeats=repeats,
                 warmup=warmup,
             )
-        checks.append(_same_work(label, base_faces, base_image, ours_rendered))
+        checks.append(_same_work(label, list(baseline.faces), baseline.image, ours_rendered))
         r32 = ratio(base.median, ours32.median)
         rdef = ratio(base.median, ours_default.median)
         rows.append(
@@ -125,7 +133,8 @@ def run(scale: Scale, workdir: Path, cases: tuple[tuple[float, int], ...] = CASE
         rows=tuple(rows),
         notes=(
             "Ours: read_photo + analyze (align, batched encode, masks, background) + render; "
-            "baseline: read, align, forward per face, paste (fidelity 0.5 both).",
+            "baseline: read, align, forward per face, paste (fidelity 0.5 both), in its own "
+            "plain Python process.",
             "Models are loaded before timing on both sides.",
             f"Default precision on this machine: {default.precision} (auto, measured at start-up)"
             + (
@@ -164,8 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     add_cases_arg(parser, CASES)
     args = parser.parse_args(argv)
     setup_torch(args.threads)
+    keep_freed_memory()
     with tempfile.TemporaryDirectory(prefix="bench-first-") as folder:
-        show(run(scale_from_args(args), Path(folder), args.cases))
+        show(run(scale_from_args(args), Path(folder), args.cases, threads=args.threads))
 
 
 if __name__ == "__main__":

@@ -65,8 +65,10 @@ def child(photo_json: str, checkpoint: str, precision: str, threads: int) -> dic
 
     from bench.common import SyntheticPhoto
     from bench.ours import OurPipeline
+    from core.device import keep_freed_memory
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
+    keep_freed_memory()  # as the app does at start-up
     data = json.loads(photo_json)
     import numpy as np
 
@@ -178,7 +180,10 @@ def run(
         ("background kept in the analysis", f"{figures['background_bytes'] / 2**20:.0f} MB"),
         ("analyze / render time", f"{figures['analyze_s']:.1f} s / {figures['render_s']:.1f} s"),
     )
-    notes = ["A fresh subprocess per run; RSS high-water: VmHWM of /proc/self/status (Linux)."]
+    notes = [
+        "A fresh subprocess per run; RSS high-water: VmHWM of /proc/self/status (Linux). Ours "
+        "sets its allocator up as the app does (core.device.keep_freed_memory)."
+    ]
     if baseline:
         code = (
             "import json, sys; from bench.memory import child_baseline; "

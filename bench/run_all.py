@@ -24,6 +24,7 @@ from bench.common import (
     show,
 )
 from bench.report import draw_bars, markdown_report
+from core.device import keep_freed_memory
 
 BENCHMARKS = ("startup", "precision", "slider", "first_result", "memory")
 
@@ -41,8 +42,15 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
     setup_torch(args.threads)
+    tuned = keep_freed_memory()  # as the app does at start-up (the reference runs untouched)
     scale = scale_from_args(args)
     machine = machine_info()
+    machine["allocator (our process)"] = (
+        "glibc malloc keeps freed memory (core.device.keep_freed_memory)"
+        if tuned
+        else "system default"
+    )
+    machine["allocator (reference's process)"] = "system default"
     print(f"CodeFormer Studio benchmarks, {scale.label}")
     for key, value in machine.items():
         print(f"  {key}: {value}")
@@ -58,11 +66,11 @@ def main(argv: list[str] | None = None) -> None:
             if name == "startup":
                 result = startup.run(scale, workdir)
             elif name == "precision":
-                result = precision.run(scale, workdir)
+                result = precision.run(scale, workdir, threads=args.threads)
             elif name == "slider":
-                result = slider.run(scale, workdir)
+                result = slider.run(scale, workdir, threads=args.threads)
             elif name == "first_result":
-                result = first_result.run(scale, workdir)
+                result = first_result.run(scale, workdir, threads=args.threads)
             else:
                 result = memory.run(scale, workdir, threads=args.threads, baseline=scale.quick)
             show(result)

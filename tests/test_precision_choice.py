@@ -73,3 +73,17 @@ def test_auto_precision_on_the_cpu_is_measured_or_fp32(monkeypatch) -> None:
             lambda dev, w=winner: device.PrecisionChoice(precision=w, seconds={w: 0.1}),
         )
         assert device.resolve_precision("auto", cpu) == winner
+
+
+def test_keep_freed_memory_applies_on_linux_glibc() -> None:
+    import platform
+    import sys
+
+    from core.device import keep_freed_memory
+
+    applied = keep_freed_memory()
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert applied is True
+    else:
+        assert applied is False
+    assert torch.ones(64 << 20, dtype=torch.uint8).sum() == 64 << 20  # allocation still works
