@@ -79,6 +79,7 @@ class ImageView(QGraphicsView):
         self._dragging_divider = False
         self._fit = True
         self._labels = ("Original", "Restored")
+        self._waiting = ""
         self.setScene(QGraphicsScene(self))
         self._after = QGraphicsPixmapItem()
         self._before = _ClippedPixmapItem()
@@ -146,6 +147,11 @@ class ImageView(QGraphicsView):
 
     def set_labels(self, before: str, after: str) -> None:
         self._labels = (before, after)
+        self.viewport().update()
+
+    def set_waiting(self, text: str) -> None:
+        """What the restored side is waiting for ("analysing…"), shown until a result exists."""
+        self._waiting = text
         self.viewport().update()
 
     def set_role(self, role: str) -> None:
@@ -257,7 +263,8 @@ class ImageView(QGraphicsView):
         self.zoom_to(self.zoom_percent() * factor, anchor)
 
     def _zoom_done(self) -> None:
-        crisp = self.zoom_percent() > 100.5  # show pixels as pixels when magnified
+        # Show pixels as pixels when zoomed in on purpose; a small photo fitted stays smooth.
+        crisp = not self._fit and self.zoom_percent() > 200.5
         mode = (
             Qt.TransformationMode.FastTransformation
             if crisp
@@ -356,7 +363,9 @@ class ImageView(QGraphicsView):
             self._draw_label(painter, self._labels[1], QPointF(x + 10, 12), right_aligned=False)
         else:
             text = self._labels[0] if side == BEFORE else self._labels[1]
-            if self._show_original and self._role != BEFORE and self.has_result():
+            if self._role != BEFORE and not self.has_result() and self._waiting:
+                text = f"{self._labels[0]} · {self._waiting}"
+            elif self._show_original and self._role != BEFORE:
                 text = f"{self._labels[0]} (held)"
             self._draw_label(painter, text, QPointF(12, 12), right_aligned=False)
         painter.restore()
@@ -463,6 +472,9 @@ class CompareView(QWidget):
 
     def set_show_original(self, show: bool) -> None:
         self.main.set_show_original(show)
+
+    def set_waiting(self, text: str) -> None:
+        self.main.set_waiting(text)
 
     def set_highlight(self, rect: QRectF | None) -> None:
         self.main.set_highlight(rect)

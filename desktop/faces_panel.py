@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.jobs import FaceOptions
 
-THUMB = 64
+THUMB = 52
 
 
 def _thumb(image: QImage | None, device_pixel_ratio: float) -> QPixmap:
@@ -65,6 +65,7 @@ class FaceRow(QWidget):
         self.restore = QCheckBox("Restore")
         self.restore.setToolTip("Restore this face, or leave it as in the original")
         self.own = QCheckBox("Own fidelity")
+        self.own.setObjectName("ownFidelity")
         self.own.setToolTip("Give this face its own fidelity instead of following the slider")
         self.fidelity = QDoubleSpinBox()
         self.fidelity.setRange(0.0, 1.0)
@@ -72,7 +73,7 @@ class FaceRow(QWidget):
         self.fidelity.setSingleStep(0.05)
         self.fidelity.setKeyboardTracking(False)
         self.fidelity.setToolTip("This face's fidelity: 0 quality … 1 identity")
-        self.fidelity.setFixedWidth(64)
+        self.fidelity.setFixedWidth(62)
 
         text = QVBoxLayout()
         text.setSpacing(2)
@@ -149,6 +150,7 @@ class FacesPanel(QWidget):
         self.list.setObjectName("facesList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setToolTip("Select a face to outline it in the photo")
         self.list.currentRowChanged.connect(self._on_row)
         layout = QVBoxLayout(self)
@@ -185,7 +187,7 @@ class FacesPanel(QWidget):
             row.set_images(faces[index], None)
             row.options_changed.connect(self.options_changed)
             item = QListWidgetItem()
-            item.setSizeHint(QSize(row.sizeHint().width(), THUMB + 14))
+            item.setSizeHint(QSize(0, max(THUMB, row.sizeHint().height()) + 4))
             self.list.addItem(item)
             self.list.setItemWidget(item, row)
             self._rows[index] = row

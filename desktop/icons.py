@@ -12,7 +12,7 @@ NAMES = {
     "open": "mdi6.folder-open",
     "open_folder": "mdi6.folder-multiple-image",
     "paste": "mdi6.content-paste",
-    "sample": "mdi6.image-filter-vintage",
+    "sample": "mdi6.image-outline",
     "save": "mdi6.content-save",
     "save_as": "mdi6.content-save-edit",
     "export_all": "mdi6.content-save-all",

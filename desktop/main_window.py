@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         line.setObjectName("separator")
         right_layout.addWidget(line)
         right_layout.addWidget(self.faces, 1)
-        right.setMinimumWidth(280)
+        right.setMinimumWidth(310)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([220, 900, 300])
+        self.splitter.setSizes([220, 900, 320])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
@@ -389,6 +389,7 @@ class MainWindow(QMainWindow):
             self.fidelity.set_shown(None)
             self.setWindowTitle("CodeFormer Studio")
             self.photo_status.setText("")
+            self.zoom_label.setText("")
             return
         self.stack.setCurrentWidget(self.compare)
         self.setWindowTitle(f"{doc.name} — CodeFormer Studio")
@@ -426,6 +427,13 @@ class MainWindow(QMainWindow):
             self.faces.set_hint("The model files are missing (Help ▸ Model Files…).")
         if doc.original is not None and self.compare.main.sceneRect().isEmpty():
             self._push_images(doc)
+        waiting = {
+            Status.LOADING: "opening…",
+            Status.QUEUED: "queued for analysis",
+            Status.ANALYSING: "analysing…",
+            Status.READY: "restoring…",
+        }.get(doc.status, "")
+        self.compare.set_waiting(waiting)
         self._update_actions()
 
     def _on_analysis_changed(self, doc: PhotoDocument) -> None:
@@ -470,7 +478,8 @@ class MainWindow(QMainWindow):
         self.compare.set_highlight(QRectF(x1, y1, x2 - x1, y2 - y1))
 
     def _on_zoom(self, percent: float) -> None:
-        self.zoom_label.setText(f"{percent:.0f} %")
+        shown = self.session.current is not None and not self.compare.main.sceneRect().isEmpty()
+        self.zoom_label.setText(f"{percent:.0f} %" if shown else "")
 
     def _on_engine_ready(self, description: str) -> None:
         self._device = description

@@ -48,6 +48,11 @@ def human_size(size: int | None) -> str:
     return f"{size} bytes"
 
 
+def _size_text(entry: Any) -> str:
+    text = getattr(entry, "size_text", None)
+    return str(text) if text else human_size(getattr(entry, "size", None))
+
+
 def _api() -> ModuleType:
     import core.weights
 
@@ -95,6 +100,25 @@ class DownloadThread(QThread):
             self.file_done.emit(key, str(path))
 
 
+class ImportThread(QThread):
+    """Checks and copies a file the user has (hashing and, for CodeFormer files, loading it)."""
+
+    done = Signal(str)  # path
+    failed = Signal(str)  # message
+
+    def __init__(self, source: Path, entry: Any, folder: Path, api: Any) -> None:
+        super().__init__()
+        self._source, self._entry, self._folder, self._api = source, entry, folder, api
+
+    def run(self) -> None:
+        try:
+            path = self._api.import_file(self._source, self._entry, self._folder)
+        except Exception as exc:  # CheckpointError carries the user message
+            self.failed.emit(str(exc))
+            return
+        self.done.emit(str(path))
+
+
 class WeightsDialog(QDialog):
     """Non-modal. `installed` fires when every listed file is in the folder."""
 
@@ -115,10 +139,13 @@ class WeightsDialog(QDialog):
         self._files = list(files)
         self._folder = Path(folder)
         self._api = api
-        self._thread: DownloadThread | None = None
+        self._thread: DownloadThread | ImportThread | None = None
         self._done: set[str] = set()
+        self._announced = False
 
-        total = sum(int(getattr(f, "size", 0) or 0) for f in self._files)
+        total = sum(
+            int(getattr(f, "size", 0) or getattr(f, "approx_size", 0) or 0) for f in self._files
+        )
         heading = QLabel(
             "CodeFormer Studio needs its model files"
             if first_run
@@ -153,18 +180,20 @@ class WeightsDialog(QDialog):
         self._items: dict[str, QTreeWidgetItem] = {}
         for entry in self._files:
             licence = str(getattr(entry, "licence", ""))
-            if getattr(entry, "non_commercial", False):
+            if getattr(entry, "non_commercial", False) and "non-commercial" not in licence:
                 licence += " (non-commercial)"
             item = QTreeWidgetItem(
                 [
                     entry.filename,
                     str(getattr(entry, "purpose", "")),
-                    human_size(getattr(entry, "size", None)),
+                    _size_text(entry),
                     licence,
                     "Missing",
                 ]
             )
-            item.setToolTip(0, str(getattr(entry, "url", "")))
+            note = getattr(entry, "hash_note", None)
+            item.setToolTip(0, str(getattr(entry, "url", "")) + (f"\n{note}" if note else ""))
+            item.setToolTip(3, str(getattr(entry, "licence_url", "")))
             self.table.addTopLevelItem(item)
             self._items[entry.key] = item
         self.table.setFixedHeight(34 + 26 * max(1, len(self._files)))
@@ -241,8 +270,11 @@ class WeightsDialog(QDialog):
     def files(self) -> list[Any]:
         return list(self._files)
 
+    def _present(self, entry: Any) -> bool:
+        return (self._api or _api()).find(entry, self._folder) is not None
+
     def missing(self) -> list[Any]:
-        return [f for f in self._files if not (self._folder / f.filename).is_file()]
+        return [f for f in self._files if not self._present(f)]
 
     @property
     def downloading(self) -> bool:
@@ -250,7 +282,7 @@ class WeightsDialog(QDialog):
 
     def refresh(self) -> None:
         for entry in self._files:
-            present = (self._folder / entry.filename).is_file()
+            present = self._present(entry)
             if present:
                 self._done.add(entry.key)
             self._items[entry.key].setText(4, "Installed" if present else "Missing")
@@ -259,7 +291,9 @@ class WeightsDialog(QDialog):
         if not missing:
             self.status.setText("All files are installed.")
             self.close_button.setText("Close")
-            self.installed.emit()
+            if not self._announced:
+                self._announced = True
+                self.installed.emit()
 
     # -- download ---------------------------------------------------------------------------
 
@@ -285,7 +319,7 @@ class WeightsDialog(QDialog):
         thread.start()
 
     def cancel_download(self) -> None:
-        if self._thread is not None:
+        if isinstance(self._thread, DownloadThread):
             self._thread.cancel()
             self.status.setText("Cancelling…")
 
@@ -343,17 +377,35 @@ class WeightsDialog(QDialog):
         if source:
             self.import_file(Path(source), entry)
 
-    def import_file(self, source: Path, entry: Any) -> bool:
-        """Check and copy `source` into the weights folder as `entry`; report problems here."""
-        try:
-            (self._api or _api()).import_file(source, entry, self._folder)
-        except Exception as exc:
-            self.offline.setText(f"<b>{source.name} cannot be used.</b> {exc}")
-            self.offline.show()
-            return False
+    def import_file(self, source: Path, entry: Any) -> None:
+        """Check and copy `source` into the weights folder as `entry`, in a thread."""
+        if self.downloading:
+            return
         self.offline.hide()
+        self.download_button.setEnabled(False)
+        self.choose_button.setEnabled(False)
+        self.progress.setRange(0, 0)  # busy
+        self.progress.setFormat("")
+        self.progress.show()
+        self.status.setText(f"Checking {source.name}…")
+        thread = ImportThread(source, entry, self._folder, self._api or _api())
+        thread.done.connect(lambda _path: self.status.setText(f"{entry.filename} imported."))
+        thread.failed.connect(self._on_import_failed)
+        thread.finished.connect(self._on_import_finished)
+        self._thread = thread
+        thread.start()
+
+    def _on_import_failed(self, message: str) -> None:
+        self.status.setText("")
+        self.offline.setText(f"<b>That file cannot be used.</b> {message}")
+        self.offline.show()
+
+    def _on_import_finished(self) -> None:
+        self._thread = None
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.choose_button.setEnabled(True)
         self.refresh()
-        return True
 
     def _open_folder(self) -> None:
         self._folder.mkdir(parents=True, exist_ok=True)
@@ -361,6 +413,7 @@ class WeightsDialog(QDialog):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._thread is not None:
-            self._thread.cancel()
+            if isinstance(self._thread, DownloadThread):
+                self._thread.cancel()
             self._thread.wait()
         super().closeEvent(event)
