@@ -135,13 +135,14 @@ class WeightsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model files" if not first_run else "Welcome to CodeFormer Studio")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(860)
         self._files = list(files)
         self._folder = Path(folder)
         self._api = api
         self._thread: DownloadThread | ImportThread | None = None
         self._done: set[str] = set()
         self._announced = False
+        self._failed: set[str] = set()
 
         total = sum(
             int(getattr(f, "size", 0) or getattr(f, "approx_size", 0) or 0) for f in self._files
@@ -172,6 +173,8 @@ class WeightsDialog(QDialog):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["File", "What for", "Size", "Licence", "Status"])
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -194,9 +197,12 @@ class WeightsDialog(QDialog):
             note = getattr(entry, "hash_note", None)
             item.setToolTip(0, str(getattr(entry, "url", "")) + (f"\n{note}" if note else ""))
             item.setToolTip(3, str(getattr(entry, "licence_url", "")))
+            item.setToolTip(1, str(getattr(entry, "purpose", "")))
             self.table.addTopLevelItem(item)
             self._items[entry.key] = item
-        self.table.setFixedHeight(34 + 26 * max(1, len(self._files)))
+        rows = max(1, len(self._files))
+        row_height = max(self.table.sizeHintForRow(0), 20)
+        self.table.setFixedHeight(header.sizeHint().height() + rows * row_height + 8)
         self.table.setCurrentItem(self.table.topLevelItem(0))
 
         self.licence_note = QLabel()
@@ -285,7 +291,8 @@ class WeightsDialog(QDialog):
             present = self._present(entry)
             if present:
                 self._done.add(entry.key)
-            self._items[entry.key].setText(4, "Installed" if present else "Missing")
+            state = "Failed" if entry.key in self._failed else "Missing"
+            self._items[entry.key].setText(4, "Installed" if present else state)
         missing = self.missing()
         self.download_button.setEnabled(bool(missing) and not self.downloading)
         if not missing:
@@ -302,6 +309,7 @@ class WeightsDialog(QDialog):
         if not missing or self.downloading:
             return
         self.offline.hide()
+        self._failed.clear()
         self.progress.setValue(0)
         self.progress.show()
         self.download_button.setEnabled(False)
@@ -343,18 +351,20 @@ class WeightsDialog(QDialog):
 
     def _on_failed(self, key: str, message: str) -> None:
         entry = next(f for f in self._files if f.key == key)
+        self._failed.add(key)
         self._items[key].setText(4, "Failed")
-        addresses = "<br>".join(
-            f"{f.filename}: <code>{getattr(f, 'url', '')}</code>" for f in self.missing()
+        addresses = "".join(
+            f"<li>{f.filename} from {getattr(f, 'url', '')}</li>" for f in self.missing()
         )
         self.offline.setText(
             f"<b>Could not download {entry.filename}.</b> {message}<br><br>"
             "If this computer is offline, download the files on another computer and put them "
-            f"in this folder:<br><code>{self._folder}</code><br>{addresses}<br>"
-            "Or use “Choose a file I already have…”."
+            f"in this folder:<br><b>{self._folder}</b><ul>{addresses}</ul>"
+            "Then press Download again (it checks them), or use “Choose a file I already have…”."
         )
         self.offline.show()
         self.status.setText("")
+        self.adjustSize()
 
     def _on_cancelled(self) -> None:
         self.status.setText("Download cancelled. Press Download to continue where it stopped.")
