@@ -7,9 +7,11 @@ the window is on screen (the engine factory imports core.engine there).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
@@ -94,7 +96,8 @@ def create_window(
     weights_folder_for: Callable[[StudioSettings], Path] | None = None,
     check_weights: bool = True,
 ):
-    """Build the session and the window, show it, then start the worker and open `paths`."""
+    """Build the session and the window (a MainWindow), show it, then start the worker and open
+    `paths`. torch is not imported by anything here: it loads in the worker thread."""
     from desktop.engine_factory import engine_factory_for as default_factory_for
     from desktop.main_window import MainWindow
     from desktop.session import Session
@@ -124,10 +127,34 @@ def create_window(
     return window
 
 
+SMOKE_TEST_ENV = "CODEFORMER_STUDIO_SMOKE_TEST"
+
+
+def smoke_test(window: Any, app: QApplication, timeout_ms: int = 120_000) -> None:
+    """Quit once the engine is up in the worker thread (exit 0) or failed (exit 1).
+
+    Used by scripts/build-bundle to prove a bundle can start, import torch and build the engine.
+    """
+
+    def done(code: int, text: str) -> None:
+        sys.stderr.write(f"smoke test: {text}\n")
+        window.close()
+        app.exit(code)
+
+    window.session.engine_ready.connect(lambda device: done(0, f"engine ready on {device}"))
+    window.session.problem.connect(
+        lambda problem, _doc: done(1, problem.message) if problem.kind != "notice" else None
+    )
+    QTimer.singleShot(timeout_ms, lambda: done(1, "timed out"))
+
+
 def run(paths: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = make_application()
     window = create_window(paths)
+    if os.environ.get(SMOKE_TEST_ENV):
+        smoke_test(window, app)
+    app.aboutToQuit.connect(window.session.shutdown)
     code = app.exec()
     del window
     return int(code)

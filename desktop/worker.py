@@ -396,13 +396,19 @@ class InferenceWorker(QObject):
         analysis: Any,
         fidelity: float,
         faces: Mapping[int, FaceOptions],
+        *,
+        exact: bool = False,
     ) -> Any:
+        """Decode and composite. `exact`: full precision whatever the preview precision (exports)."""
         from core.pipeline import FaceChoice
 
         choices = {
             index: FaceChoice(enabled=o.enabled, fidelity=o.fidelity) for index, o in faces.items()
         }
-        return engine.render(analysis, fidelity, choices=choices, cancel=self._cancel_check(job))
+        extra = {"exact": True} if exact else {}
+        return engine.render(
+            analysis, fidelity, choices=choices, cancel=self._cancel_check(job), **extra
+        )
 
     def _run_render(self, engine: Any, job: _Job) -> None:
         payload = job.payload
@@ -480,7 +486,7 @@ class InferenceWorker(QObject):
         analysis = target.analysis
         if analysis is None:
             analysis = self._analyze(engine, job, photo, target.pipeline, target.variant)
-        rendered = self._render(engine, job, analysis, target.fidelity, target.faces)
+        rendered = self._render(engine, job, analysis, target.fidelity, target.faces, exact=True)
         return Path(
             write_photo(
                 target.path,

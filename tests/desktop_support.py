@@ -30,7 +30,7 @@ SAMPLE_FACES = ROOT / "resources" / "sample_old_photo.json"
 
 
 def sample_landmarks() -> list[np.ndarray]:
-    faces = json.loads(SAMPLE_FACES.read_text())["faces"]
+    faces = json.loads(SAMPLE_FACES.read_text())["sample_old_photo.jpg"]["faces"]
     return [np.array(f["landmarks5"], dtype=np.float32) for f in faces]
 
 
@@ -47,6 +47,7 @@ class Call:
     fidelity: float | None = None
     choices: dict[int, Any] | None = None
     cancelled: bool = False
+    exact: bool = False
     thread: str = ""
 
 
@@ -135,10 +136,13 @@ class ScriptedEngine:
         *,
         choices: Any = None,
         cancel: Callable[[], bool] | None = None,
+        exact: bool = False,
     ) -> Any:
         from core.pipeline import Rendered
 
-        call = self._record(Call("render", fidelity=fidelity, choices=dict(choices or {})))
+        call = self._record(
+            Call("render", fidelity=fidelity, choices=dict(choices or {}), exact=exact)
+        )
         started = time.perf_counter()
         image = analysis.background.copy()
         faces = {}
