@@ -19,6 +19,11 @@ class Photo:
       to 1, since the rotation is baked into `pixels`), or None.
     - `source`: the file it came from (never written to), or None.
     - `format`: the file format as Pillow names it ("JPEG", "PNG", "TIFF", "WEBP", "BMP").
+    - `is_grey`: True for a grey file, and for a colour file whose channels are (nearly) equal.
+    - `dpi`: the file's (x, y) resolution in dots per inch, or None; kept so that an export
+      prints at the same size (scaled by the upscale factor).
+
+    Treat the arrays as read-only: a Photo is a value that several renders share.
     """
 
     pixels: np.ndarray
@@ -28,6 +33,7 @@ class Photo:
     source: Path | None = None
     format: str | None = None
     is_grey: bool = False
+    dpi: tuple[float, float] | None = None
 
     @property
     def width(self) -> int:
