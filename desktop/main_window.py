@@ -753,11 +753,14 @@ class MainWindow(QMainWindow):
         return SUFFIX_FORMATS.get(suffix)
 
     def _free_path(self, path: Path, taken: set[Path] | None = None) -> Path:
+        """A name like `path` that is neither on disk nor already planned in this export."""
         from core.photo_io import next_free_path
 
         candidate = Path(next_free_path(path))
+        number = 2
         while taken and candidate in taken:
-            candidate = Path(next_free_path(candidate.with_stem(candidate.stem + "_")))
+            number += 1
+            candidate = Path(next_free_path(path.with_name(f"{path.stem} ({number}){path.suffix}")))
         return candidate
 
     def _target(
@@ -793,9 +796,10 @@ class MainWindow(QMainWindow):
         return batch
 
     def _on_export_step(self, step: ExportStep) -> None:
-        if self._export_progress is not None and step.batch == self._export_batch:
-            self._export_progress.setValue(step.done)
-            self._export_progress.setLabelText(f"Exported {step.done} of {step.total}: {step.name}")
+        progress = self._export_progress
+        if progress is not None and step.batch == self._export_batch:
+            progress.setLabelText(f"Exported {step.done} of {step.total}: {step.name}")
+            progress.setValue(step.done)  # a modal progress dialog processes events here
 
     def _on_export_finished(self, finished: ExportFinished) -> None:
         self._export_results.append(finished)

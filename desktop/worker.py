@@ -399,7 +399,7 @@ class InferenceWorker(QObject):
         *,
         exact: bool = False,
     ) -> Any:
-        """Decode and composite. `exact`: full precision whatever the preview precision (exports)."""
+        """Decode and composite; `exact`: full precision, whatever the preview uses (exports)."""
         from core.pipeline import FaceChoice
 
         choices = {
