@@ -17,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop.none_refcount import protect_none
 from desktop.resources import STYLE_SHEET, resource_path
 from desktop.settings import APPLICATION, ORGANIZATION, SettingsStore, StudioSettings
 from desktop.worker import EngineFactory
@@ -73,6 +74,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName(APPLICATION)
     QCoreApplication.setApplicationVersion(version())
     app = existing if isinstance(existing, QApplication) else QApplication(argv or [sys.argv[0]])
+    protect_none()
     apply_style(app)
     return app
 

@@ -61,8 +61,9 @@ class FidelityPanel(QWidget):
         high.setToolTip("1: as close to the original face as it can stay")
 
         self.busy = qta.IconWidget()
-        self._spin_icon = qta.icon(NAMES["busy"], color="#4da3ff", animation=qta.Spin(self.busy))
-        self.busy.setIcon(self._spin_icon)
+        # The animation's timer runs only while busy (it would wake the app 100 times a second).
+        self._spinner = qta.Spin(self.busy, autostart=False)
+        self.busy.setIcon(qta.icon(NAMES["busy"], color="#4da3ff", animation=self._spinner))
         self.busy.setToolTip("Rendering…")
         policy = self.busy.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
@@ -135,7 +136,18 @@ class FidelityPanel(QWidget):
         self._throttle.call(value)
 
     def set_busy(self, busy: bool) -> None:
+        if busy == self.busy.isVisible():
+            return
         self.busy.setVisible(busy)
+        if busy:
+            self._spinner.start()
+        else:
+            self._spinner.stop()
+
+    @property
+    def spinning(self) -> bool:
+        timers = [info[0] for info in self._spinner.info.values()]
+        return any(timer.isActive() for timer in timers)
 
     def set_shown(self, fidelity: float | None, seconds: float | None = None) -> None:
         """Say which fidelity the picture on screen was computed for."""

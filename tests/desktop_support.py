@@ -3,12 +3,15 @@
 `ScriptedEngine` stands in for core.engine.Engine where a test is about the window's scheduling
 (newest request wins, stale results dropped, cancel between faces, the GUI thread never
 blocked): it has the Engine's methods, records every call, can be made slow per face and
-honours `cancel()` between faces like the real one. Tests that exercise the real pipeline use
-`real_engine_factory` (a synthetic checkpoint and injected landmarks).
+honours `cancel()` between faces like the real one. It returns values with the fields the
+window reads of core.pipeline's Analysis and Rendered (nothing else). Tests that exercise the
+real pipeline use `real_engine_factory_for` (a synthetic checkpoint and injected landmarks).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import threading
 import time
@@ -39,6 +42,38 @@ def synthetic_photo(width: int = 96, height: int = 80, seed: int = 0) -> Photo:
     rng = np.random.default_rng(seed)
     pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     return Photo(pixels=pixels, format="PNG")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScriptedFace:
+    """What the window reads of a core AnalyzedFace."""
+
+    index: int
+    box: tuple[float, float, float, float]
+    crop: np.ndarray  # S x S x 3 uint8 RGB
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScriptedAnalysis:
+    """What the window reads of a core Analysis."""
+
+    photo: Photo
+    settings: Any
+    faces: tuple[ScriptedFace, ...]
+    background: np.ndarray
+    upscale: int = 1
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScriptedRendered:
+    """What the window reads of a core Rendered."""
+
+    image: np.ndarray
+    alpha: np.ndarray | None
+    fidelity: float
+    faces: dict[int, np.ndarray]
+    seconds: float
 
 
 @dataclass
@@ -95,8 +130,6 @@ class ScriptedEngine:
         progress: Callable[[str, float], None] | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> Any:
-        from core.pipeline import Analysis, AnalyzedFace
-
         call = self._record(Call("analyze"))
         if self.fail_with is not None:
             raise self.fail_with
@@ -108,25 +141,10 @@ class ScriptedEngine:
             self._sleep(self.face_seconds, cancel, call)
             x1, y1 = (index * 7) % max(1, w - 16), (index * 5) % max(1, h - 16)
             crop = np.full((16, 16, 3), 40 * index % 256, np.uint8)
-            faces.append(
-                AnalyzedFace(
-                    index=index,
-                    box=(float(x1), float(y1), float(x1 + 16), float(y1 + 16)),
-                    score=1.0,
-                    landmarks=np.zeros((5, 2), np.float32),
-                    matrix=np.eye(2, 3, dtype=np.float32),
-                    crop=crop,
-                    paste_mask=np.ones((16, 16), np.float32),
-                    encoded=None,  # type: ignore[arg-type]
-                )
-            )
-        return Analysis(
-            photo=photo,
-            settings=settings,
-            variant=variant,
-            faces=tuple(faces),
-            background=photo.rgb8(),
-            upscale=1,
+            box = (float(x1), float(y1), float(x1 + 16), float(y1 + 16))
+            faces.append(ScriptedFace(index=index, box=box, crop=crop))
+        return ScriptedAnalysis(
+            photo=photo, settings=settings, faces=tuple(faces), background=photo.rgb8()
         )
 
     def render(
@@ -138,8 +156,6 @@ class ScriptedEngine:
         cancel: Callable[[], bool] | None = None,
         exact: bool = False,
     ) -> Any:
-        from core.pipeline import Rendered
-
         call = self._record(
             Call("render", fidelity=fidelity, choices=dict(choices or {}), exact=exact)
         )
@@ -151,7 +167,7 @@ class ScriptedEngine:
             faces[face.index] = np.full_like(face.crop, round(255 * (fidelity or 0)))
         # The computed fidelity is written into the top-left pixel so tests can read it back.
         image[0, 0] = round(255 * (fidelity or 0))
-        return Rendered(
+        return ScriptedRendered(
             image=image,
             alpha=None,
             fidelity=float(fidelity or 0),
@@ -211,3 +227,49 @@ def window_factory(qtbot: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for window in windows:
         window.close()
+
+
+def synthetic_catalogue(weights_dir: Path) -> tuple[Any, ...]:
+    """The official catalogue, with the CodeFormer entries of the synthetic checkpoints found in
+    `weights_dir` (their own sizes and hashes), so the Engine accepts them."""
+    from core.weights import CATALOGUE
+
+    entries = []
+    for entry in CATALOGUE:
+        path = Path(weights_dir) / entry.filename
+        if entry.kind == "codeformer" and path.is_file():
+            data = path.read_bytes()
+            entry = dataclasses.replace(
+                entry, size=len(data), sha256=hashlib.sha256(data).hexdigest()
+            )
+        entries.append(entry)
+    return tuple(entries)
+
+
+def real_engine_factory_for(weights_dir: Path, faces: list[Any] | None = None) -> Callable:
+    """Factories of the real core Engine on the CPU in fp32, with injected faces (no detector
+    weights here) and the synthetic checkpoints of `weights_dir`. Imports core.engine lazily,
+    in the worker thread, like the app."""
+
+    def factory_for(settings: StudioSettings) -> Callable[[], Any]:
+        def build() -> Any:
+            from core.engine import Engine
+            from core.faces.detection import GivenFaces
+
+            return Engine(
+                weights_dir=weights_dir,
+                device="cpu",
+                precision="fp32",
+                detector=GivenFaces(faces) if faces is not None else None,
+                catalogue=synthetic_catalogue(weights_dir),
+            )
+
+        return build
+
+    return factory_for
+
+
+def sample_faces() -> list[Any]:
+    from core.faces.detection import faces_from_json
+
+    return faces_from_json(json.loads(SAMPLE_FACES.read_text()), "sample_old_photo.jpg")
