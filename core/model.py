@@ -53,6 +53,28 @@ class EncodedFaces:
             mask=pick(self.mask),
         )
 
+    @staticmethod
+    def concat(parts: list[EncodedFaces]) -> EncodedFaces:
+        """Join encodings of the same variant along the batch."""
+        variants = {p.variant for p in parts}
+        if len(variants) != 1:
+            raise ValueError(f"cannot join encodings of different variants: {sorted(variants)}")
+
+        def join(ts: list[torch.Tensor | None]) -> torch.Tensor | None:
+            present = [t for t in ts if t is not None]
+            if not present:
+                return None
+            if len(present) != len(ts):
+                raise ValueError("cannot join encodings with and without inpainting masks")
+            return torch.cat(present)
+
+        return EncodedFaces(
+            features=Encoded.concat([p.features for p in parts]),
+            variant=parts[0].variant,
+            keep=join([p.keep for p in parts]),
+            mask=join([p.mask for p in parts]),
+        )
+
     def nbytes(self) -> int:
         extra = sum(t.numel() * t.element_size() for t in (self.keep, self.mask) if t is not None)
         return self.features.nbytes() + extra

@@ -5,18 +5,28 @@ detect, align, encode every face (batched), paste masks, prepare the background.
 `render(analysis, fidelity, ...)` decodes the faces and composites only their regions over the
 cached background. Both return immutable values; nothing is kept in hidden state.
 
-Implementation lands with the pipeline issue; the value types below are the contract the
-window and the command line are built against.
+The parsing mask used for pasting is computed once per face, in `analyze`, from the aligned
+input face (not from each restored face as the reference does), so a new fidelity never reruns
+the parser. `render` copies the cached background and pastes only the faces' regions.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
+import torch
 
-from core.model import EncodedFaces
+from core.errors import Cancelled
+from core.faces.alignment import FACE_TEMPLATE_512, alignment_matrix, warp_face
+from core.faces.detection import DetectedFace, FaceDetector, select_faces
+from core.faces.masks import FaceParser, combine_masks, square_mask
+from core.faces.paste import paste_face
+from core.faces.upsample import BackgroundUpsampler, ResizeUpsampler
+from core.model import CodeFormer, EncodedFaces
 from core.photo import Photo
 
 ProgressCallback = Callable[[str, float], None]
@@ -57,7 +67,7 @@ class AnalyzedFace:
     - `matrix`: 2 x 3 affine from original-photo pixels to the aligned face crop.
     - `crop`: the aligned face, S x S x 3 uint8 RGB (S = the model's face size).
     - `paste_mask`: S x S float32 in [0, 1], the soft blend mask in crop coordinates
-      (computed once per face: the parsing mask of the fidelity-0.5 result... see docs).
+      (computed once per face, from the aligned input face).
     - `encoded`: this face's encoding (batch of one).
     """
 
@@ -79,7 +89,8 @@ class Analysis:
     settings: PipelineSettings
     variant: str
     faces: tuple[AnalyzedFace, ...]
-    background: np.ndarray  # H*u x W*u x 3 uint8 RGB, the upscaled photo without restored faces
+    background: np.ndarray  # H*u x W*u x 3 RGB, the photo's dtype, upscaled, faces not restored
+    background_alpha: np.ndarray | None  # H*u x W*u, the photo's alpha upscaled, or None
     upscale: int
     notices: tuple[str, ...] = field(default_factory=tuple)
 
@@ -88,8 +99,281 @@ class Analysis:
 class Rendered:
     """The result of a render: the whole photo, and the restored face crops."""
 
-    image: np.ndarray  # H*u x W*u x 3 uint8 RGB
+    image: np.ndarray  # H*u x W*u x 3 RGB, the photo's dtype (uint8 or uint16)
     alpha: np.ndarray | None  # H*u x W*u, or None
     fidelity: float
     faces: Mapping[int, np.ndarray]  # index -> restored crop S x S x 3 uint8 RGB
     seconds: float
+
+
+# -- analysis -----------------------------------------------------------------------------------
+
+ENCODE_BATCH = 4  # faces encoded together; bounds the memory of a photo with many faces
+
+
+def _report(progress: ProgressCallback | None, what: str, fraction: float) -> None:
+    if progress is not None:
+        progress(what, min(max(fraction, 0.0), 1.0))
+
+
+def _check(cancel: CancelCheck | None) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled("cancelled")
+
+
+def faces_to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
+    """S x S x 3 uint8 RGB crops -> B x 3 x S x S float32 in [-1, 1]."""
+    batch = np.stack(crops).astype(np.float32)
+    return torch.from_numpy(batch).permute(0, 3, 1, 2).div_(127.5).sub_(1.0)
+
+
+def tensor_to_faces(faces: torch.Tensor) -> list[np.ndarray]:
+    """B x 3 x S x S float in [-1, 1] -> S x S x 3 uint8 RGB crops."""
+    scaled = faces.detach().float().cpu().clamp(-1, 1).add(1.0).mul(127.5).round()
+    array = scaled.to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    return list(array)
+
+
+def analyze(
+    photo: Photo,
+    model: CodeFormer,
+    settings: PipelineSettings,
+    *,
+    detector: FaceDetector | None,
+    upsampler: BackgroundUpsampler,
+    parser: FaceParser | None = None,
+    mask: np.ndarray | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> Analysis:
+    """Everything about `photo` that does not depend on the fidelity.
+
+    `mask` (inpainting): H x W bool or uint8 in photo pixels, true where the face is damaged.
+    `detector` may be None only with `settings.aligned` (the photo is an aligned face crop).
+    """
+    if not 1 <= settings.upscale <= 4:
+        raise ValueError(f"upscale must be 1 to 4, got {settings.upscale}")
+    size = model.face_size
+    rgb = photo.rgb8()
+    notices: list[str] = []
+    _report(progress, "Finding faces", 0.0)
+    if settings.aligned:
+        found = [_aligned_face(photo, size)]
+    else:
+        if detector is None:
+            raise ValueError("a face detector is needed unless the photo is an aligned face")
+        detected = detector.detect(rgb)
+        found = select_faces(
+            detected,
+            min_eye_distance=settings.min_eye_distance,
+            only_center_face=settings.only_center_face,
+            image_size=(photo.width, photo.height),
+        )
+        if not found:
+            notices.append("No face was found in this photo; it is passed through unchanged.")
+    _check(cancel)
+
+    matrices = [
+        _aligned_matrix(photo, size) if settings.aligned else alignment_matrix(f.landmarks, size)
+        for f in found
+    ]
+    crops = [warp_face(rgb, m, size) for m in matrices]
+    face_masks = [_mask_in_face(mask, m, size) for m in matrices] if mask is not None else None
+
+    use_parsing = settings.paste_mask == "parsing" and parser is not None
+    if settings.paste_mask == "parsing" and parser is None and found:
+        notices.append("Face parsing weights are missing: faces are blended with a soft square.")
+    square = square_mask(size)
+    paste_masks = []
+    for i, crop in enumerate(crops):
+        _check(cancel)
+        _report(progress, "Preparing faces", 0.1 + 0.1 * i / max(len(crops), 1))
+        if parser is not None and use_parsing:
+            paste_masks.append(combine_masks(square, parser.mask(crop)))
+        else:
+            paste_masks.append(square)
+
+    encoded_parts: list[EncodedFaces] = []
+    for start in range(0, len(crops), ENCODE_BATCH):
+        _check(cancel)
+        _report(progress, "Encoding faces", 0.2 + 0.6 * start / max(len(crops), 1))
+        chunk = faces_to_tensor(crops[start : start + ENCODE_BATCH])
+        chunk_mask = None
+        if face_masks is not None:
+            stacked = np.stack(face_masks[start : start + ENCODE_BATCH]).astype(np.float32)
+            chunk_mask = torch.from_numpy(stacked)[:, None]
+        encoded_parts.append(model.encode(chunk, mask=chunk_mask))
+
+    faces = []
+    offset = 0
+    for part in encoded_parts:
+        for j in range(part.batch):
+            i = offset + j
+            found_face = found[i]
+            faces.append(
+                AnalyzedFace(
+                    index=i,
+                    box=found_face.box,
+                    score=found_face.score,
+                    landmarks=found_face.landmarks,
+                    matrix=matrices[i],
+                    crop=crops[i],
+                    paste_mask=paste_masks[i],
+                    encoded=part.select(j),
+                )
+            )
+        offset += part.batch
+
+    _check(cancel)
+    _report(progress, "Preparing the background", 0.8)
+    background = _upscale_background(photo, upsampler, settings.upscale, cancel)
+    alpha = None
+    if photo.alpha is not None:
+        alpha = _resize_plane(photo.alpha, settings.upscale)
+    _report(progress, "Ready", 1.0)
+    return Analysis(
+        photo=photo,
+        settings=settings,
+        variant=model.variant.name,
+        faces=tuple(faces),
+        background=background,
+        background_alpha=alpha,
+        upscale=settings.upscale,
+        notices=tuple(notices),
+    )
+
+
+def _upscale_background(
+    photo: Photo, upsampler: BackgroundUpsampler, factor: int, cancel: CancelCheck | None
+) -> np.ndarray:
+    """The photo upscaled, in the photo's own dtype (a plain resize keeps 16 bits)."""
+    if photo.bit_depth == 8 or isinstance(upsampler, ResizeUpsampler):
+        return upsampler.upscale(photo.pixels, factor, cancel=cancel)
+    eight_bit = upsampler.upscale(photo.rgb8(), factor, cancel=cancel)
+    return eight_bit.astype(np.uint16) * 257
+
+
+def _resize_plane(plane: np.ndarray, factor: int) -> np.ndarray:
+    if factor == 1:
+        return plane
+    h, w = plane.shape[:2]
+    return cv2.resize(plane, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC)
+
+
+def _aligned_matrix(photo: Photo, size: int) -> np.ndarray:
+    """An already aligned face crop: only a scale to the model's face size."""
+    return np.array(
+        [[size / photo.width, 0.0, 0.0], [0.0, size / photo.height, 0.0]], dtype=np.float64
+    )
+
+
+def _aligned_face(photo: Photo, size: int) -> DetectedFace:
+    w, h = photo.width, photo.height
+    scale = np.array([w / 512.0, h / 512.0], dtype=np.float32)
+    return DetectedFace(
+        box=(0.0, 0.0, float(w), float(h)),
+        score=1.0,
+        landmarks=(FACE_TEMPLATE_512 * scale).astype(np.float32),
+    )
+
+
+def _mask_in_face(mask: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """A photo-space damage mask, warped into an aligned face (S x S bool)."""
+    plane = (np.asarray(mask) > 0).astype(np.uint8) * 255
+    warped = cv2.warpAffine(plane, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+    return warped >= 128
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def render(
+    analysis: Analysis,
+    model: CodeFormer,
+    fidelity: float | None,
+    *,
+    choices: Mapping[int, FaceChoice] | None = None,
+    face_upsampler: BackgroundUpsampler | None = None,
+    cancel: CancelCheck | None = None,
+) -> Rendered:
+    """Decode the faces at `fidelity` and paste them over the cached background.
+
+    `choices` maps a face index to its own options (off, or its own fidelity); faces not in it
+    follow `fidelity`. `face_upsampler` (optional) enlarges restored faces before pasting
+    ("face upsample"). Reruns neither detection, nor encoding, nor the background.
+    """
+    started = time.perf_counter()
+    if analysis.variant != model.variant.name:
+        raise ValueError(
+            f"this photo was analysed for {analysis.variant}, not {model.variant.name}"
+        )
+    choices = choices or {}
+    base = model.effective_fidelity(fidelity)
+    groups: dict[float, list[AnalyzedFace]] = {}
+    for face in analysis.faces:
+        choice = choices.get(face.index, FaceChoice())
+        if not choice.enabled:
+            continue
+        w = base if choice.fidelity is None else model.effective_fidelity(choice.fidelity)
+        groups.setdefault(w, []).append(face)
+
+    restored: dict[int, np.ndarray] = {}
+    for w, faces in groups.items():
+        for start in range(0, len(faces), ENCODE_BATCH):
+            _check(cancel)
+            chunk = faces[start : start + ENCODE_BATCH]
+            encoded = EncodedFaces.concat([f.encoded for f in chunk])
+            out = tensor_to_faces(model.decode(encoded, w))
+            for face, crop in zip(chunk, out, strict=True):
+                restored[face.index] = crop
+
+    grey = analysis.photo.is_grey and model.variant.name != "colorization"
+    canvas = analysis.background.copy()
+    for face in analysis.faces:
+        if face.index not in restored:
+            continue
+        _check(cancel)
+        crop = restored[face.index]
+        if grey:
+            crop = to_grey_rgb(crop)
+        if face_upsampler is not None and analysis.upscale > 1:
+            crop = face_upsampler.upscale(crop, analysis.upscale, cancel=cancel)
+        if canvas.dtype == np.uint16:
+            crop = crop.astype(np.uint16) * 257
+        paste_face(
+            canvas,
+            crop,
+            face.matrix,
+            face.paste_mask,
+            float(analysis.upscale),
+            face_size=model.face_size,
+        )
+    return Rendered(
+        image=canvas,
+        alpha=analysis.background_alpha,
+        fidelity=base,
+        faces=restored,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def to_grey_rgb(rgb: np.ndarray) -> np.ndarray:
+    """Luma of an RGB uint8 image, repeated in three channels (no colour cast on grey photos)."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def reencode(analysis: Analysis, model: CodeFormer, cancel: CancelCheck | None = None) -> Analysis:
+    """The same analysis with its faces encoded again by `model` (e.g. in fp32 for an export).
+
+    Detection, alignment, masks and background are reused as they are.
+    """
+    faces = []
+    for face in analysis.faces:
+        _check(cancel)
+        mask = face.encoded.mask
+        encoded = model.encode(
+            faces_to_tensor([face.crop]), mask=None if mask is None else mask.cpu()
+        )
+        faces.append(replace(face, encoded=encoded))
+    return replace(analysis, faces=tuple(faces), variant=model.variant.name)

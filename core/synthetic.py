@@ -11,6 +11,7 @@ import torch
 
 from core.net.codeformer import CodeFormerNet
 from core.net.config import NetworkConfig
+from core.weights.catalogue import WeightsFile
 
 
 def random_state_dict(config: NetworkConfig, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -48,3 +49,15 @@ def write_checkpoint(
     else:
         torch.save(state if wrapper is None else {wrapper: state}, path)
     return path
+
+
+def unverified_catalogue() -> tuple[WeightsFile, ...]:
+    """The weights catalogue without sizes or hashes, so synthetic files stand in for real ones.
+
+    For tests, benchmarks and screenshots only.
+    """
+    from dataclasses import replace
+
+    from core.weights.catalogue import CATALOGUE
+
+    return tuple(replace(e, size=None, sha256=None, sha256_partial=None) for e in CATALOGUE)

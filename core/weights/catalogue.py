@@ -10,6 +10,7 @@ checked against that record; `WeightsFile.hash_note` says so in words the user c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -186,21 +187,28 @@ CATALOGUE: tuple[WeightsFile, ...] = (
 )
 
 
-def weights_file(key: str) -> WeightsFile:
-    """The catalogue entry called `key` (e.g. "codeformer"). Raises ValueError naming the keys."""
-    for entry in CATALOGUE:
+def weights_file(key: str, catalogue: Iterable[WeightsFile] | None = None) -> WeightsFile:
+    """The catalogue entry called `key` (e.g. "codeformer"). Raises ValueError naming the keys.
+
+    `catalogue` replaces the official one (tests use entries of synthetic files).
+    """
+    entries = tuple(CATALOGUE if catalogue is None else catalogue)
+    for entry in entries:
         if entry.key == key:
             return entry
-    known = ", ".join(e.key for e in CATALOGUE)
+    known = ", ".join(e.key for e in entries)
     raise ValueError(f"unknown weights file {key!r}; known: {known}")
 
 
-def codeformer_file(variant_name: str) -> WeightsFile:
+def codeformer_file(
+    variant_name: str, catalogue: Iterable[WeightsFile] | None = None
+) -> WeightsFile:
     """The CodeFormer checkpoint of a variant ("restoration", "colorization", "inpainting")."""
-    for entry in CATALOGUE:
+    entries = tuple(CATALOGUE if catalogue is None else catalogue)
+    for entry in entries:
         if entry.kind == "codeformer" and entry.variant == variant_name:
             return entry
-    known = ", ".join(e.variant for e in CATALOGUE if e.variant)
+    known = ", ".join(e.variant for e in entries if e.variant)
     raise ValueError(f"unknown CodeFormer variant {variant_name!r}; known: {known}")
 
 

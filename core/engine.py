@@ -1,0 +1,208 @@
+"""The engine behind the window and the command line: models, helpers and the pipeline together.
+
+An `Engine` loads what a task needs from the weights folder on first use (never downloading),
+and runs `analyze` / `render`. It is not thread-safe: one worker thread owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from core import pipeline
+from core.device import resolve_placement
+from core.errors import WeightsMissingError
+from core.faces.detection import FaceDetector, RetinaFaceDetector
+from core.faces.masks import FaceParser
+from core.faces.upsample import BackgroundUpsampler, RealESRGANUpsampler, ResizeUpsampler
+from core.model import CodeFormer, load_model
+from core.photo import Photo
+from core.pipeline import (
+    Analysis,
+    CancelCheck,
+    FaceChoice,
+    PipelineSettings,
+    ProgressCallback,
+    Rendered,
+)
+from core.weights.catalogue import CATALOGUE, WeightsFile, codeformer_file, weights_file
+from core.weights.store import find, require
+
+log = logging.getLogger(__name__)
+
+DETECTOR_FILES = {
+    "retinaface_resnet50": "detection-resnet50",
+    "retinaface_mobile0.25": "detection-mobilenet",
+}
+PARSING_FILE = "parsing-parsenet"
+UPSAMPLER_FILES = {2: "realesrgan-x2", 4: "realesrgan-x4"}
+
+
+class Engine:
+    """Loads models lazily from `weights_dir` and runs the whole-photo pipeline.
+
+    `detector` replaces RetinaFace (tests inject known landmarks with `GivenFaces`);
+    `catalogue` replaces the official weights catalogue (tests use synthetic files).
+    """
+
+    def __init__(
+        self,
+        *,
+        weights_dir: Path,
+        device: str = "auto",
+        precision: str = "auto",
+        detector: FaceDetector | None = None,
+        catalogue: Iterable[WeightsFile] | None = None,
+    ) -> None:
+        self.weights_dir = Path(weights_dir)
+        self.catalogue = tuple(CATALOGUE if catalogue is None else catalogue)
+        self.placement = resolve_placement(device, precision)
+        self._device_name = device
+        self._injected_detector = detector
+        self._models: dict[tuple[str, str], CodeFormer] = {}
+        self._detectors: dict[tuple[str, float], FaceDetector] = {}
+        self._parser: FaceParser | None = None
+        self._upsamplers: dict[str, BackgroundUpsampler] = {}
+
+    @property
+    def device_description(self) -> str:
+        return self.placement.describe()
+
+    # -- weights --------------------------------------------------------------------------
+
+    def needed_weights(
+        self, variant: str, settings: PipelineSettings, *, given_faces: bool = False
+    ) -> list[WeightsFile]:
+        """The files a task needs (required ones first, then optional ones)."""
+        needed = [codeformer_file(variant, self.catalogue)]
+        if not settings.aligned and self._injected_detector is None and not given_faces:
+            needed.append(weights_file(DETECTOR_FILES[settings.detector], self.catalogue))
+        if settings.background == "realesrgan" or settings.face_upsample:
+            needed.append(weights_file(self._upsampler_key(settings.upscale), self.catalogue))
+        return needed
+
+    def missing_weights(
+        self, variant: str, settings: PipelineSettings, *, given_faces: bool = False
+    ) -> list[WeightsFile]:
+        """The needed files not in the weights folder (`given_faces`: no detector needed)."""
+        needed = self.needed_weights(variant, settings, given_faces=given_faces)
+        return [f for f in needed if find(f, self.weights_dir) is None]
+
+    # -- models ---------------------------------------------------------------------------
+
+    def model(self, variant: str, precision: str | None = None) -> CodeFormer:
+        """The CodeFormer of a variant at a precision (default: the engine's), loaded once."""
+        precision = precision or self.placement.precision
+        key = (variant, precision)
+        if key not in self._models:
+            path = require(codeformer_file(variant, self.catalogue), self.weights_dir)
+            same_net = next((m for (v, _), m in self._models.items() if v == variant), None)
+            if same_net is not None:
+                placement = replace(self.placement, precision=precision)
+                self._models[key] = CodeFormer(same_net.net, same_net.variant, placement, path)
+            else:
+                self._models[key] = load_model(path, device=self._device_name, precision=precision)
+            log.info("model ready: %r", self._models[key])
+        return self._models[key]
+
+    def detector(self, settings: PipelineSettings) -> FaceDetector | None:
+        if settings.aligned:
+            return None
+        if self._injected_detector is not None:
+            return self._injected_detector
+        key = (settings.detector, settings.confidence)
+        if key not in self._detectors:
+            self._detectors[key] = RetinaFaceDetector(
+                model_name=settings.detector,
+                weights_dir=self.weights_dir,
+                device=self.placement.device,
+                confidence=settings.confidence,
+            )
+        return self._detectors[key]
+
+    def parser(self, settings: PipelineSettings) -> FaceParser | None:
+        """The face parser, or None when it is not wanted or its weights are not there."""
+        if settings.paste_mask != "parsing":
+            return None
+        if self._parser is None:
+            if find(weights_file(PARSING_FILE, self.catalogue), self.weights_dir) is None:
+                return None
+            self._parser = FaceParser(weights_dir=self.weights_dir, device=self.placement.device)
+        return self._parser
+
+    def upsampler(self, settings: PipelineSettings) -> BackgroundUpsampler:
+        if settings.background != "realesrgan":
+            return ResizeUpsampler()
+        return self._realesrgan(settings.upscale)
+
+    def _upsampler_key(self, upscale: int) -> str:
+        return UPSAMPLER_FILES[4 if upscale > 2 else 2]
+
+    def _realesrgan(self, upscale: int) -> BackgroundUpsampler:
+        key = self._upsampler_key(upscale)
+        if key not in self._upsamplers:
+            path = require(weights_file(key, self.catalogue), self.weights_dir)
+            self._upsamplers[key] = RealESRGANUpsampler(path, device=self.placement.device)
+        return self._upsamplers[key]
+
+    # -- the pipeline ---------------------------------------------------------------------
+
+    def analyze(
+        self,
+        photo: Photo,
+        settings: PipelineSettings,
+        *,
+        variant: str = "restoration",
+        mask: np.ndarray | None = None,
+        detector: FaceDetector | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> Analysis:
+        """Analyse a photo for a variant. `detector` overrides the engine's for this photo."""
+        missing = self.missing_weights(variant, settings, given_faces=detector is not None)
+        if missing:
+            names = ", ".join(f.filename for f in missing)
+            raise WeightsMissingError(
+                f"weights needed but not in {self.weights_dir}: {names}. Download them with "
+                "'codeformer-studio weights download' or from the window's weights dialog."
+            )
+        return pipeline.analyze(
+            photo,
+            self.model(variant),
+            settings,
+            detector=detector if detector is not None else self.detector(settings),
+            upsampler=self.upsampler(settings),
+            parser=self.parser(settings),
+            mask=mask,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def render(
+        self,
+        analysis: Analysis,
+        fidelity: float | None,
+        *,
+        choices: Mapping[int, FaceChoice] | None = None,
+        cancel: CancelCheck | None = None,
+        exact: bool = False,
+    ) -> Rendered:
+        """Decode and composite. `exact`: in fp32 whatever the engine's precision (exports)."""
+        settings = analysis.settings
+        face_upsampler = self._realesrgan(settings.upscale) if settings.face_upsample else None
+        model = self.model(analysis.variant)
+        if exact and model.precision != "fp32":
+            model = self.model(analysis.variant, "fp32")
+            analysis = pipeline.reencode(analysis, model, cancel=cancel)
+        return pipeline.render(
+            analysis,
+            model,
+            fidelity,
+            choices=choices,
+            face_upsampler=face_upsampler,
+            cancel=cancel,
+        )
