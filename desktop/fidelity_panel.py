@@ -88,8 +88,8 @@ class FidelityPanel(QWidget):
         grid.addWidget(high, 2, 2, Qt.AlignmentFlag.AlignRight)
         status = QHBoxLayout()
         status.setSpacing(6)
-        status.addWidget(self.busy)
         status.addWidget(self.shown, 1)
+        status.addWidget(self.busy)
         grid.addLayout(status, 3, 0, 1, 3)
 
         self._updating = False

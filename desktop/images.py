@@ -12,9 +12,13 @@ from PySide6.QtGui import QImage
 
 
 def qimage_from_rgb(pixels: np.ndarray, alpha: np.ndarray | None = None) -> QImage:
-    """H x W x 3 uint8 RGB (and optional H x W uint8 alpha) -> a QImage that owns its pixels."""
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
-        raise ValueError(f"expected H x W x 3 uint8 RGB, got {pixels.shape} {pixels.dtype}")
+    """H x W x 3 RGB, uint8 or uint16 (and an optional H x W alpha of either depth) -> an 8-bit
+    QImage that owns its pixels (16-bit photos are shown rounded to 8 bits)."""
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(
+            f"expected H x W x 3 uint8 or uint16 RGB, got {pixels.shape} {pixels.dtype}"
+        )
+    pixels = to_uint8(pixels)
     if alpha is not None:
         if alpha.dtype != np.uint8:
             alpha = to_uint8(alpha)

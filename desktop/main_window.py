@@ -66,6 +66,11 @@ from desktop.worker import EngineFactory
 log = logging.getLogger(__name__)
 
 HOLD_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Backslash)
+# The catalogue key of each detector setting (as core.engine maps them; that module loads torch).
+DETECTOR_FILES = {
+    "retinaface_resnet50": "detection-resnet50",
+    "retinaface_mobile0.25": "detection-mobilenet",
+}
 SAVE_FILTERS = "JPEG (*.jpg *.jpeg);;PNG (*.png);;WebP (*.webp);;TIFF (*.tif *.tiff)"
 SUFFIX_FORMATS = {
     ".jpg": "JPEG",
@@ -588,13 +593,16 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _catalogue_files(self) -> list[Any]:
-        try:
-            from core.weights import CATALOGUE
+        """The files the current settings use: CodeFormer, the detector, the upsampler."""
+        from core.weights import codeformer_file, weights_file
 
-            entries = CATALOGUE.values() if isinstance(CATALOGUE, dict) else CATALOGUE
-            return list(entries)
-        except ImportError:
-            return []
+        settings = self.session.settings
+        files = [codeformer_file("restoration"), weights_file(DETECTOR_FILES[settings.detector])]
+        if settings.paste_mask == "parsing":
+            files.append(weights_file("parsing-parsenet"))
+        if settings.background == "realesrgan" or settings.face_upsample:
+            files.append(weights_file("realesrgan-x4" if settings.upscale > 2 else "realesrgan-x2"))
+        return files
 
     def _weights_folder(self) -> Path:
         if self._weights_folder_for is not None:

@@ -223,6 +223,7 @@ class WeightsDialog(QDialog):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setObjectName("hint")
+        self.status.hide()
         self.offline = QLabel()
         self.offline.setObjectName("errorBox")
         self.offline.setWordWrap(True)
@@ -272,6 +273,10 @@ class WeightsDialog(QDialog):
 
     # -- state ------------------------------------------------------------------------------
 
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
     @property
     def files(self) -> list[Any]:
         return list(self._files)
@@ -296,7 +301,7 @@ class WeightsDialog(QDialog):
         missing = self.missing()
         self.download_button.setEnabled(bool(missing) and not self.downloading)
         if not missing:
-            self.status.setText("All files are installed.")
+            self._say("All files are installed.")
             self.close_button.setText("Close")
             if not self._announced:
                 self._announced = True
@@ -315,7 +320,7 @@ class WeightsDialog(QDialog):
         self.download_button.setEnabled(False)
         self.choose_button.setEnabled(False)
         self.cancel_button.show()
-        self.status.setText(f"Downloading {missing[0].filename}…")
+        self._say(f"Downloading {missing[0].filename}…")
         self._folder.mkdir(parents=True, exist_ok=True)
         thread = DownloadThread(missing, self._folder, self._api or _api())
         thread.file_progress.connect(self._on_progress)
@@ -329,7 +334,7 @@ class WeightsDialog(QDialog):
     def cancel_download(self) -> None:
         if isinstance(self._thread, DownloadThread):
             self._thread.cancel()
-            self.status.setText("Cancelling…")
+            self._say("Cancelling…")
 
     def wait_for_download(self, timeout_ms: int = 30000) -> bool:
         return self._thread is None or bool(self._thread.wait(timeout_ms))
@@ -347,7 +352,7 @@ class WeightsDialog(QDialog):
         self._items[key].setText(4, "Installed")
         remaining = self.missing()
         if remaining:
-            self.status.setText(f"Downloading {remaining[0].filename}…")
+            self._say(f"Downloading {remaining[0].filename}…")
 
     def _on_failed(self, key: str, message: str) -> None:
         entry = next(f for f in self._files if f.key == key)
@@ -363,11 +368,11 @@ class WeightsDialog(QDialog):
             "Then press Download again (it checks them), or use “Choose a file I already have…”."
         )
         self.offline.show()
-        self.status.setText("")
+        self._say("")
         self.adjustSize()
 
     def _on_cancelled(self) -> None:
-        self.status.setText("Download cancelled. Press Download to continue where it stopped.")
+        self._say("Download cancelled. Press Download to continue where it stopped.")
 
     def _on_thread_finished(self) -> None:
         self._thread = None
@@ -397,16 +402,16 @@ class WeightsDialog(QDialog):
         self.progress.setRange(0, 0)  # busy
         self.progress.setFormat("")
         self.progress.show()
-        self.status.setText(f"Checking {source.name}…")
+        self._say(f"Checking {source.name}…")
         thread = ImportThread(source, entry, self._folder, self._api or _api())
-        thread.done.connect(lambda _path: self.status.setText(f"{entry.filename} imported."))
+        thread.done.connect(lambda _path: self._say(f"{entry.filename} imported."))
         thread.failed.connect(self._on_import_failed)
         thread.finished.connect(self._on_import_finished)
         self._thread = thread
         thread.start()
 
     def _on_import_failed(self, message: str) -> None:
-        self.status.setText("")
+        self._say("")
         self.offline.setText(f"<b>That file cannot be used.</b> {message}")
         self.offline.show()
 

@@ -15,6 +15,7 @@ from desktop.images import rgb_from_qimage
 from desktop.jobs import FaceOptions
 from desktop.settings import StudioSettings
 from tests.desktop_support import (  # noqa: F401
+    SAMPLE,
     real_engine_factory_for,
     sample_faces,
     window_factory,
@@ -106,3 +107,25 @@ def test_missing_weights_open_the_first_run_dialog(qtbot, window_factory, tmp_pa
     )
     assert [f.filename for f in window._weights_dialog.files] == ["codeformer.pth"]
     assert window._weights_dialog.licence_note.isVisible()
+
+
+def test_a_16_bit_photo_is_shown_and_exported_in_16_bits(qtbot, window, tmp_path):
+    import cv2
+
+    with Image.open(SAMPLE) as sample:
+        rgb8 = np.asarray(sample.convert("RGB"))
+    rgb16 = rgb8.astype(np.uint16) * 257 + 3  # not a plain 8-bit copy
+    source = tmp_path / "deep.png"
+    cv2.imwrite(str(source), cv2.cvtColor(rgb16, cv2.COLOR_RGB2BGR))
+    (doc,) = window.open_paths([source])
+    qtbot.waitUntil(lambda: doc.status in (Status.READY, Status.FAILED), timeout=60000)
+    assert doc.status is Status.READY, doc.problem
+    assert doc.photo.bit_depth == 16
+    assert window.session.worker.wait_until_idle(60)
+    assert doc.result is not None and doc.result.width() == 2 * rgb16.shape[1]
+    target = tmp_path / "deep_restored.png"
+    window.save_current_as(target)
+    qtbot.waitUntil(lambda: bool(window.export_results), timeout=60000)
+    assert window.export_results[0].written == (target,)
+    saved = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+    assert saved.dtype == np.uint16 and saved.shape[:2] == (2 * rgb16.shape[0], 2 * rgb16.shape[1])

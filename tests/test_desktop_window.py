@@ -288,3 +288,19 @@ def test_many_void_qt_calls_do_not_exhaust_none(qtbot):
     for _ in range(50_000):  # ten times None's usual reference count
         widget.update()
     assert sys.getrefcount(None) > 0
+
+
+def test_detector_files_match_the_engine():
+    from core.engine import DETECTOR_FILES as ENGINE_FILES
+    from desktop.main_window import DETECTOR_FILES
+
+    assert DETECTOR_FILES == ENGINE_FILES
+
+
+def test_model_files_menu_lists_what_the_settings_use(qtbot, window, tmp_path):
+    window._weights_folder_for = lambda _s: tmp_path / "weights"
+    window.actions_.weights.trigger()
+    dialog = window._weights_dialog
+    assert dialog.isVisible()
+    names = [f.filename for f in dialog.files]
+    assert names == ["codeformer.pth", "detection_Resnet50_Final.pth", "parsing_parsenet.pth"]
