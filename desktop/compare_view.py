@@ -427,6 +427,8 @@ class CompareView(QWidget):
         self.left.view_changed.connect(lambda: self._sync(self.left, self.main))
         self._before: QPixmap | None = None
         self._after: QPixmap | None = None
+        self._before_image: QImage | None = None
+        self._after_image: QImage | None = None
         self._scale = 1.0
 
     @property
@@ -445,18 +447,22 @@ class CompareView(QWidget):
         self.mode_changed.emit(mode)
 
     def set_images(self, before: QImage | None, after: QImage | None, before_scale: float) -> None:
-        """The original (scaled by the upscale factor) and the restored photo (None: not yet)."""
-        self._before = QPixmap.fromImage(before) if before is not None else None
-        self._after = QPixmap.fromImage(after) if after is not None else None
-        self._scale = before_scale
-        self._push_images()
+        """The original (scaled by the upscale factor) and the restored photo (None: not yet).
 
-    def set_after(self, after: QImage | None) -> None:
-        self._after = QPixmap.fromImage(after) if after is not None else None
+        Pixmaps are made here, in the GUI thread; an image already shown is not converted again
+        (a new result replaces only the restored side)."""
+        if before is not self._before_image:
+            self._before = QPixmap.fromImage(before) if before is not None else None
+            self._before_image = before
+        if after is not self._after_image:
+            self._after = QPixmap.fromImage(after) if after is not None else None
+            self._after_image = after
+        self._scale = before_scale
         self._push_images()
 
     def clear(self) -> None:
         self._before = self._after = None
+        self._before_image = self._after_image = None
         self._push_images()
 
     def _push_images(self) -> None:

@@ -51,6 +51,7 @@ class PhotoDocument:
     analysis_generation: int = 0
     analysis_seconds: float = 0.0
     face_options: dict[int, FaceOptions] = field(default_factory=dict)
+    face_images: dict[int, QImage] = field(default_factory=dict)  # aligned original crops
     # The newest render asked for, and the one on screen (stays until a newer one arrives).
     render_generation: int = 0
     result: QImage | None = None

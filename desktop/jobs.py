@@ -53,6 +53,7 @@ class AnalysisDone:
     generation: int
     analysis: Any  # core.pipeline.Analysis
     seconds: float
+    faces: Mapping[int, QImage] = field(default_factory=dict)  # index -> aligned original crop
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -53,7 +53,7 @@ from desktop.faces_panel import FacesPanel
 from desktop.fidelity_panel import FidelityPanel
 from desktop.filmstrip import Filmstrip, status_text
 from desktop.icons import icon
-from desktop.images import qimage_from_rgb, rgb_from_qimage
+from desktop.images import rgb_from_qimage
 from desktop.jobs import ExportFinished, ExportStep, ExportTarget, WeightsNeeded
 from desktop.message_bar import MessageBar
 from desktop.preferences_dialog import PreferencesDialog
@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
     def _on_analysis_changed(self, doc: PhotoDocument) -> None:
         if doc is not self.session.current:
             return
-        crops = {face.index: qimage_from_rgb(face.crop) for face in doc.faces}
+        crops = doc.face_images
         self.faces.set_faces(crops, doc.face_options, self.fidelity.value())
         self.faces.set_results(crops, doc.result_faces)
         if doc.analysis is not None:
@@ -460,8 +460,7 @@ class MainWindow(QMainWindow):
         if doc is not self.session.current:
             return
         self._push_images(doc)
-        crops = {face.index: qimage_from_rgb(face.crop) for face in doc.faces}
-        self.faces.set_results(crops, doc.result_faces)
+        self.faces.set_results(doc.face_images, doc.result_faces)
         self.fidelity.set_shown(doc.result_fidelity, doc.result_seconds)
         when = time.strftime("%H:%M:%S", time.localtime(doc.result_finished_at))
         self.render_status.setText(f"Last render {doc.result_seconds:.2f} s at {when}")

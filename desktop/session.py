@@ -103,11 +103,6 @@ class Session(QObject):
     def document(self, doc_id: int) -> PhotoDocument | None:
         return next((d for d in self._docs if d.doc_id == doc_id), None)
 
-    def start(self) -> None:
-        """Start the worker and, in it, build the engine and check the weights."""
-        self.worker.start()
-        self.worker.check_weights(self._settings.pipeline())
-
     # -- opening and closing photos ---------------------------------------------------------
 
     def open_paths(self, paths: Iterable[str | Path]) -> list[PhotoDocument]:
@@ -261,6 +256,7 @@ class Session(QObject):
         self.worker.cancel(doc.doc_id)
         doc.analysis = None
         doc.face_options = {}
+        doc.face_images = {}
         doc.render_generation = doc.result_generation
         doc.status = Status.QUEUED
         doc.problem = None
@@ -344,6 +340,7 @@ class Session(QObject):
         doc.analysis = done.analysis
         doc.analysis_seconds = done.seconds
         doc.face_options = {face.index: FaceOptions() for face in done.analysis.faces}
+        doc.face_images = dict(done.faces)
         doc.status = Status.READY
         doc.progress = 1.0
         self.document_changed.emit(doc)

@@ -386,6 +386,7 @@ class InferenceWorker(QObject):
                 generation=job.generation,
                 analysis=analysis,
                 seconds=time.perf_counter() - started,
+                faces={face.index: qimage_from_rgb(face.crop) for face in analysis.faces},
             )
         )
 
