@@ -133,6 +133,8 @@ class ExportDialog(QDialog):
 
     def _update(self) -> None:
         options = self.options()
+        formats = {output_format(options.format_setting, f) for _, f in self._names}
+        self.quality.setEnabled(bool(formats & {"JPEG", "WEBP"}))
         problem = check_pattern(options.pattern)
         if problem is None and self._needs_folder and options.folder is None:
             problem = "A pasted image has no folder of its own: choose an output folder."

@@ -8,6 +8,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
@@ -17,6 +18,7 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
+    QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.document import PhotoDocument, Status
+from desktop.icons import icon
 from desktop.session import Session
 
 DOC_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -197,6 +200,7 @@ class Filmstrip(QListView):
 
     document_activated = Signal(object)
     remove_requested = Signal(object)
+    retry_requested = Signal(object)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -211,6 +215,19 @@ class Filmstrip(QListView):
         self.setToolTip("Open photos")
         self.selectionModel().currentChanged.connect(self._on_current)
         session.current_changed.connect(self.show_document)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+
+    def _context_menu(self, position: QPoint) -> None:
+        doc = self.photo_model.document_at(self.indexAt(position).row())
+        if doc is None:
+            return
+        menu = QMenu(self)
+        retry = menu.addAction(icon("retry"), "Analyse Again")
+        retry.triggered.connect(lambda: self.retry_requested.emit(doc))
+        remove = menu.addAction(icon("remove"), "Close Photo")
+        remove.triggered.connect(lambda: self.remove_requested.emit(doc))
+        menu.exec(self.viewport().mapToGlobal(position))
 
     def show_document(self, doc: PhotoDocument | None) -> None:
         row = self.photo_model.row_of(doc)

@@ -244,6 +244,8 @@ class MainWindow(QMainWindow):
         self.empty.open_requested.connect(self.choose_photos)
         self.empty.sample_requested.connect(self.open_sample)
         self.filmstrip.document_activated.connect(s.set_current)
+        self.filmstrip.remove_requested.connect(s.remove)
+        self.filmstrip.retry_requested.connect(s.retry)
         self.fidelity.requested.connect(s.set_fidelity)
         self.fidelity.value_changed.connect(self.faces.set_global_fidelity)
         self.faces.options_changed.connect(self._on_face_options)

@@ -172,12 +172,15 @@ class PreferencesDialog(QDialog):
             self._defaults
         )
         self.export_pattern.textChanged.connect(self._check)
+        self.export_format.currentIndexChanged.connect(self._check)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(self.buttons)
         self._check()
 
     def _check(self) -> None:
+        lossless = self.export_format.currentData() in ("png", "tiff")
+        self.export_quality.setEnabled(not lossless)  # quality is for JPEG and WebP
         problem = check_pattern(self.export_pattern.text())
         self.pattern_problem.setText(problem or "")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)

@@ -304,3 +304,18 @@ def test_model_files_menu_lists_what_the_settings_use(qtbot, window, tmp_path):
     assert dialog.isVisible()
     names = [f.filename for f in dialog.files]
     assert names == ["codeformer.pth", "detection_Resnet50_Final.pth", "parsing_parsenet.pth"]
+
+
+def test_export_dialog_previews_names_and_needs_a_folder_for_pasted_images(qtbot):
+    from desktop.export_dialog import ExportDialog
+
+    dialog = ExportDialog(StudioSettings(), [("grandma", "JPEG"), ("Pasted image 1", None)], True)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert not ok.isEnabled() and "folder" in dialog.preview.text()
+    dialog.folder.edit.setText("/tmp/out")
+    assert ok.isEnabled() and "grandma_restored.jpg" in dialog.preview.text()
+    dialog.format.setCurrentIndex(dialog.format.findData("png"))
+    assert "grandma_restored.png" in dialog.preview.text() and not dialog.quality.isEnabled()
+    dialog.pattern.setText("{name")
+    assert not ok.isEnabled()
