@@ -161,6 +161,11 @@ class PhotoDelegate(QStyledItemDelegate):
             target = QRect(0, 0, size.width(), size.height())
             target.moveCenter(thumb_box.center())
             painter.drawPixmap(target, scaled)
+        elif doc.status is Status.FAILED:
+            symbol = icon("failed", "#8a8f98").pixmap(thumb_box.size() * 0.55)
+            target = QRect(QPoint(0, 0), symbol.deviceIndependentSize().toSize())
+            target.moveCenter(thumb_box.center())
+            painter.drawPixmap(target, symbol)
         text_left = thumb_box.right() + 10
         text_rect = QRect(text_left, rect.top() + 10, rect.right() - text_left - 6, 20)
         painter.setPen(QColor("#e8eaed"))
