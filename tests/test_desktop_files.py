@@ -113,7 +113,7 @@ def test_sample_photo(qtbot, window):
     wait_ready(qtbot, window, docs)
     assert docs[0].photo.width == 256 and docs[0].photo.height == 300
     assert window.store.recent_files() == []  # the bundled sample is not a recent file
-    assert window._own_folder(docs[0]) is None  # never saved into the app's resources
+    assert window.saver.own_folder(docs[0]) is None  # never saved into the app's resources
 
 
 def test_save_keeps_metadata_and_renders_exactly(qtbot, window, engine, tmp_path):
@@ -190,13 +190,13 @@ def test_export_all_goes_on_after_a_failure(qtbot, window, tmp_path, monkeypatch
         keep_metadata=True,
     )
     window.export_all(options)
-    assert window._export_progress is not None and window._export_progress.isVisible()
+    assert window.saver.progress_dialog is not None and window.saver.progress_dialog.isVisible()
     result = wait_exported(qtbot, window)
     assert sorted(p.name for p in result.written) == ["a_fixed.png", "c_fixed.png"]
     assert [name for name, _ in result.failed] == ["b.jpg"]
     assert "folder" in result.failed[0][1].message
     assert window.message_bar.isVisible() and "1 failed" in window.message_bar.text.text()
-    assert window._export_progress is None
+    assert window.saver.progress_dialog is None
 
 
 def test_export_all_can_be_cancelled(qtbot, window, engine, tmp_path):
@@ -209,7 +209,7 @@ def test_export_all_can_be_cancelled(qtbot, window, engine, tmp_path):
     (tmp_path / "out").mkdir()
     window.export_all(options)
     qtbot.waitUntil(lambda: engine.calls_of("render")[-1].exact, timeout=5000)
-    window._export_progress.findChild(QPushButton).click()  # the dialog's Cancel button
+    window.saver.progress_dialog.findChild(QPushButton).click()  # the dialog's Cancel button
     result = wait_exported(qtbot, window)
     assert result.cancelled
     assert len(result.written) < 4
