@@ -51,6 +51,8 @@ OUTLINE = QColor("#ff6bff")
 OUTLINE_HALO = QColor(0, 0, 0, 120)
 SIZE_STEP = 1.25
 MIN_RADIUS = 1.0
+MAX_OUTLINE_CONTOURS = 5_000
+MAX_OUTLINE_POINTS = 100_000
 
 
 def _premultiplied(color: QColor) -> int:
@@ -267,6 +269,12 @@ class BrushOverlay(QGraphicsObject):
             cv2.RETR_LIST,
             cv2.CHAIN_APPROX_SIMPLE,
         )
+        if len(contours) > MAX_OUTLINE_CONTOURS:
+            return path  # too intricate to outline (a noisy loaded mask): the fill shows it
+        # Within half a pixel of the pixel outline: far fewer points to stroke on every repaint.
+        contours = [cv2.approxPolyDP(c, 0.5, True) for c in contours]
+        if sum(len(c) for c in contours) > MAX_OUTLINE_POINTS:
+            return path
         for contour in contours:
             pts = contour[:, 0, :].astype(np.float64) + np.array([x0 + 0.5, y0 + 0.5])
             polygon = QPolygonF([QPointF(float(x), float(y)) for x, y in pts])
