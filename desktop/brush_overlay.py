@@ -99,6 +99,7 @@ class BrushOverlay(QGraphicsObject):
         self._outline = QPainterPath()
         self._painted_box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1
         self._points: list[tuple[float, float]] = []  # the stroke being painted
+        self._style = (self._radius, self._erase)  # its radius and eraser
         self._pan_from: QPointF | None = None
         self._cursor: QPointF | None = None
         self._clip_right: float | None = None
@@ -351,9 +352,14 @@ class BrushOverlay(QGraphicsObject):
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         point = self._photo_point(event.pos())
         self._points = [point]
+        self._style = (self._radius, self._erase)  # kept for the whole stroke
         self._set_cursor(event.pos())
-        self._draw(Stroke(points=(point,), radius=self._radius, erase=self._erase))
+        self._draw(self._piece((point,)))
         event.accept()
+
+    def _piece(self, points: tuple[tuple[float, float], ...]) -> Stroke:
+        radius, erase = self._style
+        return Stroke(points=points, radius=radius, erase=erase)
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._pan_from is not None:
@@ -364,24 +370,27 @@ class BrushOverlay(QGraphicsObject):
             return
         point = self._photo_point(event.pos())
         last = self._points[-1]
-        if math.hypot(point[0] - last[0], point[1] - last[1]) < max(0.5, 0.15 * self._radius):
+        if math.hypot(point[0] - last[0], point[1] - last[1]) < max(0.5, 0.15 * self._style[0]):
             return
         self._points.append(point)
-        self._draw(Stroke(points=(last, point), radius=self._radius, erase=self._erase))
+        self._draw(self._piece((last, point)))
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = None
             event.accept()
             return
-        if event.button() != Qt.MouseButton.LeftButton or not self._points:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        event.accept()
+        if not self._points:  # the stroke was dropped (undo during the drag)
             return
         point = self._photo_point(event.pos())
         if point != self._points[-1]:
             last = self._points[-1]
             self._points.append(point)
-            self._draw(Stroke(points=(last, point), radius=self._radius, erase=self._erase))
-        stroke = Stroke(points=tuple(self._points), radius=self._radius, erase=self._erase)
+            self._draw(self._piece((last, point)))
+        stroke = self._piece(tuple(self._points))
         self._points = []
         self._mask = self._mask.with_stroke(stroke)
         self.mask_changed.emit(self._mask)

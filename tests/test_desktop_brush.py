@@ -76,6 +76,13 @@ def key(view: QGraphicsView, k: Qt.Key, modifiers=NO_MODS) -> None:
     QTest.keyClick(view.viewport(), k, modifiers)
 
 
+def move_off_photo(view: QGraphicsView) -> None:
+    """Take the mouse off the photo (no brush circle). Two moves: Qt drops a move to the very
+    screen position the last one (maybe in an earlier test) went to."""
+    QTest.mouseMove(view.viewport(), QPoint(3, 3))
+    QTest.mouseMove(view.viewport(), QPoint(2, 2))
+
+
 def render_overlay(view: QGraphicsView) -> np.ndarray:
     """The scene drawn 1:1 (one photo pixel per image pixel) on black: H x W x 3 RGB."""
     image = QImage(*PHOTO, QImage.Format.Format_RGB32)
@@ -130,7 +137,7 @@ def test_what_is_shown_is_the_rasterized_mask(window) -> None:
     mask = overlay.mask()
     assert [s.erase for s in mask.strokes] == [False, True]
     expected = rasterize(mask)
-    QTest.mouseMove(view.viewport(), QPoint(2, 2))  # off the photo: no brush circle
+    move_off_photo(view)
     shown = render_overlay(view)
     kernel = np.ones((5, 5), np.uint8)
     inside = cv2.erode(expected.astype(np.uint8), kernel) > 0
@@ -313,3 +320,42 @@ def test_task_modes() -> None:
     assert TaskMode("colorize") is TaskMode.COLORIZE  # the CLI's --task names
     with pytest.raises(ValueError, match="no task"):
         TaskMode.from_variant("nope")
+
+
+def test_a_stroke_keeps_its_brush_while_painted(window) -> None:
+    """Keys pressed during a drag change the next stroke, not the one being painted."""
+    view, overlay = window.view, window.overlay
+    overlay.set_brush_radius(4)
+    viewport = view.viewport()
+    start, end = view.mapFromScene(QPointF(40, 40)), view.mapFromScene(QPointF(120, 40))
+    QTest.mousePress(viewport, LEFT, NO_MODS, start)
+    QTest.mouseMove(viewport, (start + end) / 2)
+    key(view, Qt.Key.Key_BracketRight)
+    key(view, Qt.Key.Key_E)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, LEFT, NO_MODS, end)
+    (stroke,) = overlay.mask().strokes
+    assert stroke.radius == 4 and not stroke.erase
+    assert overlay.brush_radius == 5 and overlay.erasing
+    move_off_photo(view)
+    shown = render_overlay(view)
+    expected = rasterize(overlay.mask())
+    inside = cv2.erode(expected.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    outside = cv2.dilate(expected.astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
+    assert inside.any() and np.abs(shown[inside].astype(int) - (115, 0, 115)).max() <= 2
+    assert shown[outside].max() == 0
+
+
+def test_undo_during_a_drag_drops_the_stroke(window) -> None:
+    view, overlay = window.view, window.overlay
+    drag(view, [(20, 20), (40, 20)])
+    viewport = view.viewport()
+    QTest.mousePress(viewport, LEFT, NO_MODS, view.mapFromScene(QPointF(20, 80)))
+    QTest.mouseMove(viewport, view.mapFromScene(QPointF(60, 80)))
+    assert overlay.painting
+    key(view, Qt.Key.Key_Z, CTRL)
+    QTest.mouseMove(viewport, view.mapFromScene(QPointF(80, 80)))
+    QTest.mouseRelease(viewport, LEFT, NO_MODS, view.mapFromScene(QPointF(80, 80)))
+    assert overlay.mask().strokes == () and not overlay.painting
+    move_off_photo(view)
+    assert render_overlay(view).max() == 0, "nothing of the dropped stroke is shown"
