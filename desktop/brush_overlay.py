@@ -118,7 +118,11 @@ class BrushOverlay(QGraphicsObject):
         return self._mask
 
     def set_mask(self, mask: DamageMask) -> None:
-        """Show `mask` (another photo's, or a loaded one). Emits nothing; a drag is dropped."""
+        """Show `mask` (another photo's, or a loaded one); a drag in progress is dropped.
+
+        Emits `history_changed`, not `mask_changed`; for a photo of another size the brush
+        takes that photo's `default_radius` (and `brush_changed` is emitted).
+        """
         resized = mask.size != self._mask.size
         if resized:
             self.prepareGeometryChange()
