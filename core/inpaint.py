@@ -3,8 +3,8 @@
 The window analyses a photo once for the inpainting variant (`Engine.analyze(...,
 variant="inpainting", mask=...)`); after each stroke, `remask` re-encodes just the faces whose
 damage in the aligned crop changed, reusing detection, alignment, paste masks and background.
-`finish` then keeps every pixel away from the damage exactly as in the photo (pasting a face
-back resamples all of it).
+`core.pipeline.render` then fills only the damaged faces and keeps every pixel away from the
+damage exactly as in the photo.
 """
 
 from __future__ import annotations
@@ -14,18 +14,15 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from core.damage_mask import DamageMask, keep_unpainted, rasterize
 from core.model import CodeFormer
 from core.pipeline import (
     ENCODE_BATCH,
     Analysis,
     AnalyzedFace,
     CancelCheck,
-    FaceChoice,
-    Rendered,
     _check,
-    _mask_in_face,
     faces_to_tensor,
+    mask_in_face,
 )
 
 
@@ -54,7 +51,7 @@ def remask(
     faces = list(analysis.faces)
     changed: list[tuple[int, np.ndarray]] = []
     for i, face in enumerate(faces):
-        new = _mask_in_face(mask, face.matrix, size)
+        new = mask_in_face(mask, face.matrix, size)
         if not np.array_equal(face_damage(face), new):
             changed.append((i, new))
     for start in range(0, len(changed), ENCODE_BATCH):
@@ -65,7 +62,7 @@ def remask(
         encoded = model.encode(crops, mask=masks)
         for j, (i, _) in enumerate(chunk):
             faces[i] = replace(faces[i], encoded=encoded.select(j))
-    return replace(analysis, faces=tuple(faces))
+    return replace(analysis, faces=tuple(faces), damage=np.asarray(mask, dtype=bool))
 
 
 def face_damage(face: AnalyzedFace) -> np.ndarray:
@@ -76,29 +73,4 @@ def face_damage(face: AnalyzedFace) -> np.ndarray:
     return mask[0, 0].detach().cpu().numpy() > 0.5
 
 
-def undamaged_faces(analysis: Analysis) -> dict[int, FaceChoice]:
-    """Render choices that skip the faces with no damage (their render would change nothing)."""
-    return {
-        face.index: FaceChoice(enabled=False)
-        for face in analysis.faces
-        if not face_damage(face).any()
-    }
-
-
-def finish(
-    analysis: Analysis, rendered: Rendered, damage: DamageMask, *, feather: float = 2.0
-) -> np.ndarray:
-    """The rendered photo with every pixel farther than `1 + feather` photo pixels (times the
-    upscale) from the damage exactly as the unrestored photo. H*u x W*u x 3, the photo's dtype."""
-    if damage.size != (analysis.photo.width, analysis.photo.height):
-        raise ValueError(
-            f"the damage is for a {damage.width}x{damage.height} photo, not "
-            f"{analysis.photo.width}x{analysis.photo.height}"
-        )
-    painted = rasterize(damage, scale=analysis.upscale)
-    return keep_unpainted(
-        analysis.background, rendered.image, painted, feather=feather * analysis.upscale
-    )
-
-
-__all__ = ["face_damage", "finish", "remask", "undamaged_faces"]
+__all__ = ["face_damage", "remask"]

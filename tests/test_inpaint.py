@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -10,9 +11,9 @@ import pytest
 
 from core.damage_mask import DamageMask, Stroke, rasterize
 from core.engine import Engine
-from core.inpaint import face_damage, finish, remask, undamaged_faces
+from core.inpaint import face_damage, remask
 from core.model import CodeFormer
-from core.pipeline import PipelineSettings
+from core.pipeline import PipelineSettings, render
 from core.synthetic import unverified_catalogue
 
 from .pipeline_support import CountingDetector, portrait, tile_photo, write_tiny_weights
@@ -51,7 +52,6 @@ def test_remask_reencodes_only_changed_faces_and_equals_a_fresh_analysis(
     empty = DamageMask(size=(photo.width, photo.height))
     analysis = engine.analyze(photo, SQUARE, variant="inpainting", mask=rasterize(empty))
     assert all(not face_damage(f).any() for f in analysis.faces)
-    assert set(undamaged_faces(analysis)) == {0, 1}
 
     batches: list[int] = []
     encode = CodeFormer.encode
@@ -68,7 +68,7 @@ def test_remask_reencodes_only_changed_faces_and_equals_a_fresh_analysis(
     assert batches == [1], "only the damaged face is encoded again"
     assert updated.faces[0] is analysis.faces[0], "the other face is kept as it was"
     assert face_damage(updated.faces[1]).any() and not face_damage(updated.faces[0]).any()
-    assert set(undamaged_faces(updated)) == {0}
+    assert np.array_equal(updated.damage, painted)
     assert updated.background is analysis.background
     detector = engine.detector(SQUARE)
     assert isinstance(detector, CountingDetector) and detector.calls == 1
@@ -82,25 +82,25 @@ def test_remask_reencodes_only_changed_faces_and_equals_a_fresh_analysis(
     assert np.array_equal(ours.image, theirs.image)
 
 
-def test_finish_keeps_everything_away_from_the_damage(two_faces) -> None:
+def test_render_keeps_everything_away_from_the_damage(two_faces, monkeypatch) -> None:
     photo, engine = two_faces
     damage = scratch(DamageMask(size=(photo.width, photo.height)), 0.0)
     painted = rasterize(damage)
     analysis = engine.analyze(photo, SQUARE, variant="inpainting", mask=painted)
-    rendered = engine.render(analysis, None, choices=undamaged_faces(analysis))
-    out = finish(analysis, rendered, damage)
-    diff = np.abs(out.astype(int) - photo.pixels).max(axis=2)
+    out = engine.render(analysis, None)
+    diff = np.abs(out.image.astype(int) - photo.pixels).max(axis=2)
     distance = cv2.distanceTransform(np.where(painted, 0, 255).astype(np.uint8), cv2.DIST_L2, 5)
     assert diff[distance > 3].max() == 0, "unpainted pixels are the photo's, exactly"
     assert diff[painted].mean() > 10, "the damage is filled"
-    # Without finish, pasting the face back resamples it: unpainted face pixels move too.
-    raw = np.abs(rendered.image.astype(int) - photo.pixels).max(axis=2)
-    assert raw[distance > 3].max() > 0
-    with pytest.raises(ValueError, match="not 1024x512"):
-        finish(analysis, rendered, DamageMask(size=(10, 10)))
+    assert set(out.faces) == {0}, "the undamaged face is not decoded at all"
+    # Without the damage, pasting the face back resamples it: unpainted face pixels move too.
+    raw = render(replace(analysis, damage=None), engine.model("inpainting"), None).image
+    assert np.abs(raw.astype(int) - photo.pixels).max(axis=2)[distance > 3].max() > 0
+    with pytest.raises(ValueError, match="must be the same size"):
+        engine.analyze(photo, SQUARE, variant="inpainting", mask=np.zeros((10, 10), bool))
 
 
-def test_finish_at_upscale_two(weights, faces_json) -> None:
+def test_inpaint_at_upscale_two(weights, faces_json) -> None:
     photo, faces = portrait("astronaut.png", faces_json)
     engine = Engine(
         weights_dir=weights,
@@ -112,7 +112,7 @@ def test_finish_at_upscale_two(weights, faces_json) -> None:
     damage = scratch(DamageMask(size=(photo.width, photo.height)), 0.0)
     settings = PipelineSettings(paste_mask="square", upscale=2)
     analysis = engine.analyze(photo, settings, variant="inpainting", mask=rasterize(damage))
-    out = finish(analysis, engine.render(analysis, None), damage)
+    out = engine.render(analysis, None).image
     assert out.shape == (1024, 1024, 3)
     big = rasterize(damage, scale=2)
     far = cv2.distanceTransform(np.where(big, 0, 255).astype(np.uint8), cv2.DIST_L2, 5) > 6
