@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from core.damage_mask import keep_unpainted
 from core.errors import Cancelled
 from core.faces.alignment import FACE_TEMPLATE_512, alignment_matrix, warp_face
 from core.faces.detection import DetectedFace, FaceDetector, select_faces
@@ -92,6 +93,7 @@ class Analysis:
     background: np.ndarray  # H*u x W*u x 3 RGB, the photo's dtype, upscaled, faces not restored
     background_alpha: np.ndarray | None  # H*u x W*u, the photo's alpha upscaled, or None
     upscale: int
+    damage: np.ndarray | None = None  # inpainting: H x W bool in photo pixels, True = fill
     notices: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -109,6 +111,7 @@ class Rendered:
 # -- analysis -----------------------------------------------------------------------------------
 
 ENCODE_BATCH = 4  # faces encoded together; bounds the memory of a photo with many faces
+INPAINT_FEATHER = 2.0  # photo pixels over which an inpainted region blends into the photo
 
 
 def _report(progress: ProgressCallback | None, what: str, fraction: float) -> None:
@@ -156,6 +159,17 @@ def analyze(
     size = model.face_size
     rgb = photo.rgb8()
     notices: list[str] = []
+    damage = None
+    if model.variant.fills_white_mask:
+        # Official rule without a painted mask: the pure-white pixels are the damage.
+        damage = (np.asarray(mask) > 0) if mask is not None else np.all(rgb == 255, axis=2)
+        if damage.shape != rgb.shape[:2]:
+            raise ValueError(
+                f"the mask is {damage.shape[1]}x{damage.shape[0]}, the photo "
+                f"{photo.width}x{photo.height}: they must be the same size"
+            )
+    elif mask is not None:
+        raise ValueError(f"a damage mask is only used by inpainting, not {model.variant.name}")
     _report(progress, "Finding faces", 0.0)
     if settings.aligned:
         found = [_aligned_face(photo, size)]
@@ -178,7 +192,7 @@ def analyze(
         for f in found
     ]
     crops = [warp_face(rgb, m, size) for m in matrices]
-    face_masks = [_mask_in_face(mask, m, size) for m in matrices] if mask is not None else None
+    face_masks = [mask_in_face(damage, m, size) for m in matrices] if damage is not None else None
 
     use_parsing = settings.paste_mask == "parsing" and parser is not None
     if settings.paste_mask == "parsing" and parser is None and found:
@@ -239,6 +253,7 @@ def analyze(
         background=background,
         background_alpha=alpha,
         upscale=settings.upscale,
+        damage=damage,
         notices=tuple(notices),
     )
 
@@ -277,7 +292,7 @@ def _aligned_face(photo: Photo, size: int) -> DetectedFace:
     )
 
 
-def _mask_in_face(mask: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+def mask_in_face(mask: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """A photo-space damage mask, warped into an aligned face (S x S bool)."""
     plane = (np.asarray(mask) > 0).astype(np.uint8) * 255
     warped = cv2.warpAffine(plane, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
@@ -314,6 +329,8 @@ def render(
         choice = choices.get(face.index, FaceChoice())
         if not choice.enabled:
             continue
+        if analysis.damage is not None and not _has_damage(face):
+            continue  # inpainting with nothing to fill in this face
         w = base if choice.fidelity is None else model.effective_fidelity(choice.fidelity)
         groups.setdefault(w, []).append(face)
 
@@ -348,6 +365,18 @@ def render(
             float(analysis.upscale),
             face_size=model.face_size,
         )
+    if analysis.damage is not None:
+        # Pasting resamples the whole face: keep every pixel away from the damage exact.
+        damage = analysis.damage
+        if analysis.upscale > 1:
+            damage = cv2.resize(
+                damage.astype(np.uint8),
+                (damage.shape[1] * analysis.upscale, damage.shape[0] * analysis.upscale),
+                interpolation=cv2.INTER_NEAREST,
+            ).astype(bool)
+        canvas = keep_unpainted(
+            analysis.background, canvas, damage, feather=INPAINT_FEATHER * analysis.upscale
+        )
     return Rendered(
         image=canvas,
         alpha=analysis.background_alpha,
@@ -355,6 +384,11 @@ def render(
         faces=restored,
         seconds=time.perf_counter() - started,
     )
+
+
+def _has_damage(face: AnalyzedFace) -> bool:
+    mask = face.encoded.mask
+    return mask is not None and bool((mask > 0.5).any())
 
 
 def to_grey_rgb(rgb: np.ndarray) -> np.ndarray:

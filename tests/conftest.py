@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from pathlib import Path
@@ -29,6 +30,15 @@ def _seed_and_isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _qt_none_guard() -> None:
+    """Guard against PySide6 6.12.0's None reference leak on Python 3.11 (desktop/none_refcount)."""
+    from desktop.none_refcount import protect_none
+
+    with contextlib.suppress(ImportError):  # no PySide6: nothing to guard
+        protect_none()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,511 @@
+"""Before/after comparison on QGraphicsView: a wipe with a draggable divider, or two views side by
+side with zoom and pan kept in sync. Zoom at the cursor, pan by dragging, fit and 100 %.
+
+Scene units are pixels of the restored image; the original is scaled by the upscale factor to
+cover the same area. "100 %" means one image pixel per device pixel, so it is crisp on high-DPI
+screens (the view's scale is then 1 / devicePixelRatio).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+MIN_ZOOM_PERCENT = 2.0
+MAX_ZOOM_PERCENT = 3200.0
+WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation (120 units = 1.2x)
+DIVIDER_GRAB_PX = 12
+ACCENT = QColor("#4da3ff")
+
+WIPE, BEFORE, AFTER = "wipe", "before", "after"
+
+
+class _ClippedPixmapItem(QGraphicsPixmapItem):
+    """A pixmap drawn only left of `clip_x` (in scene units): the original side of the wipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clip_x: float | None = None
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self.clip_x is not None:
+            scale = self.transform().m11() or 1.0
+            rect = self.boundingRect()
+            rect.setRight(min(rect.right(), self.clip_x / scale))
+            if rect.width() <= 0:
+                return
+            painter.setClipRect(rect, Qt.ClipOperation.IntersectClip)
+        super().paint(painter, option, widget)
+
+
+class ImageView(QGraphicsView):
+    """One view of a before/after pair. `role`: "wipe" (both, split by a divider), "before" or
+    "after" (one side of a side-by-side pair)."""
+
+    zoom_changed = Signal(float)  # percent
+    view_changed = Signal()  # zoom or pan: the partner view follows
+    divider_moved = Signal(float)  # fraction of the width
+
+    def __init__(self, role: str = WIPE, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._role = role
+        self._show_original = False
+        self._divider = 0.5
+        self._dragging_divider = False
+        self._fit = True
+        self._labels = ("Original", "Restored")
+        self._waiting = ""
+        self.setScene(QGraphicsScene(self))
+        self._after = QGraphicsPixmapItem()
+        self._before = _ClippedPixmapItem()
+        self._before.setZValue(1)
+        for item in (self._after, self._before):
+            item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+            item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+            self.scene().addItem(item)
+        self._highlight = QGraphicsRectItem()
+        pen = QPen(ACCENT, 2)
+        pen.setCosmetic(True)
+        self._highlight.setPen(pen)
+        self._highlight.setZValue(2)
+        self._highlight.setVisible(False)
+        self.scene().addItem(self._highlight)
+
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setBackgroundBrush(QBrush(QColor("#1b1c1e")))
+        self.setRenderHints(
+            QPainter.RenderHint.SmoothPixmapTransform | QPainter.RenderHint.Antialiasing
+        )
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMouseTracking(True)
+        self.horizontalScrollBar().valueChanged.connect(self.view_changed)
+        self.verticalScrollBar().valueChanged.connect(self.view_changed)
+        self._update_items()
+
+    # -- content ----------------------------------------------------------------------------
+
+    def set_images(
+        self, before: QPixmap | None, after: QPixmap | None, before_scale: float = 1.0
+    ) -> None:
+        """Show these pixmaps. `before_scale`: restored pixels per original pixel (the upscale)."""
+        old_rect = self.sceneRect()
+        self._before.setPixmap(before if before is not None else QPixmap())
+        self._before.setTransform(QTransform.fromScale(before_scale, before_scale))
+        self._after.setPixmap(after if after is not None else QPixmap())
+        if after is not None and not after.isNull():
+            rect = QRectF(0, 0, after.width(), after.height())
+        elif before is not None and not before.isNull():
+            rect = QRectF(0, 0, before.width() * before_scale, before.height() * before_scale)
+        else:
+            rect = QRectF()
+        self.scene().setSceneRect(rect)
+        self.setSceneRect(rect)
+        if rect.size() != old_rect.size() and not old_rect.isEmpty() and not self._fit:
+            # Same photo at another upscale: keep the part of the photo that was on screen.
+            center = self.center()
+            factor = rect.width() / old_rect.width()
+            self.set_view(
+                self.scale_factor() / factor, QPointF(center.x() * factor, center.y() * factor)
+            )
+        self._update_items()
+        if self._fit:
+            self.fit()
+
+    def has_result(self) -> bool:
+        return not self._after.pixmap().isNull()
+
+    def set_labels(self, before: str, after: str) -> None:
+        self._labels = (before, after)
+        self.viewport().update()
+
+    def set_waiting(self, text: str) -> None:
+        """What the restored side is waiting for ("analysing…"), shown until a result exists."""
+        self._waiting = text
+        self.viewport().update()
+
+    def set_role(self, role: str) -> None:
+        self._role = role
+        self._update_items()
+
+    @property
+    def role(self) -> str:
+        return self._role
+
+    def set_show_original(self, show: bool) -> None:
+        self._show_original = show
+        self._update_items()
+
+    @property
+    def showing_original(self) -> bool:
+        return self._show_original
+
+    def set_divider(self, fraction: float) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        if fraction != self._divider:
+            self._divider = fraction
+            self._update_items()
+            self.divider_moved.emit(fraction)
+
+    @property
+    def divider(self) -> float:
+        return self._divider
+
+    def set_highlight(self, rect: QRectF | None) -> None:
+        """Outline this rectangle (scene units), or nothing."""
+        self._highlight.setVisible(rect is not None)
+        if rect is not None:
+            self._highlight.setRect(rect)
+
+    @property
+    def highlight(self) -> QRectF | None:
+        return self._highlight.rect() if self._highlight.isVisible() else None
+
+    def visible_side(self) -> str:
+        """What this view shows now: "before", "after" or "wipe"."""
+        if not self.has_result() or self._show_original or self._role == BEFORE:
+            return BEFORE
+        return self._role
+
+    def _update_items(self) -> None:
+        side = self.visible_side()
+        self._after.setVisible(side in (AFTER, WIPE))
+        self._before.setVisible(side in (BEFORE, WIPE))
+        width = self.sceneRect().width()
+        self._before.clip_x = self._divider * width if side == WIPE else None
+        self._before.update()
+        self.viewport().update()
+
+    # -- zoom and pan -----------------------------------------------------------------------
+
+    def scale_factor(self) -> float:
+        return float(self.transform().m11())
+
+    def zoom_percent(self) -> float:
+        """Image pixels per device pixel, in percent."""
+        return self.scale_factor() * self.devicePixelRatioF() * 100.0
+
+    @property
+    def fitting(self) -> bool:
+        return self._fit
+
+    def center(self) -> QPointF:
+        return self.mapToScene(self.viewport().rect().center())
+
+    def set_view(self, scale: float, center: QPointF) -> None:
+        """Zoom and pan to exactly this (used to keep the side-by-side pair in sync)."""
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(center)
+        self._zoom_done()
+
+    def fit(self) -> None:
+        """Fit the whole photo in the view; stays fitted when the window is resized."""
+        self._fit = True
+        rect = self.sceneRect()
+        if rect.isEmpty() or self.viewport().width() < 2:
+            return
+        margin = 12
+        avail_w = max(1, self.viewport().width() - 2 * margin)
+        avail_h = max(1, self.viewport().height() - 2 * margin)
+        scale = min(avail_w / rect.width(), avail_h / rect.height())
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(rect.center())
+        self._zoom_done()
+
+    def zoom_to(self, percent: float, anchor: QPointF | None = None) -> None:
+        """Zoom to `percent` (100 = one image pixel per device pixel), keeping `anchor` (viewport
+        coordinates) still; the view's centre if None."""
+        percent = min(max(percent, MIN_ZOOM_PERCENT), MAX_ZOOM_PERCENT)
+        scale = percent / 100.0 / self.devicePixelRatioF()
+        if anchor is None:
+            anchor = QPointF(self.viewport().rect().center())
+        scene_point = self.mapToScene(anchor.toPoint())
+        self._fit = False
+        self.setTransform(QTransform.fromScale(scale, scale))
+        # Put scene_point back under the anchor.
+        moved = self.mapFromScene(scene_point)
+        delta = moved - anchor.toPoint()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
+        self._zoom_done()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        self.zoom_to(self.zoom_percent() * factor, anchor)
+
+    def _zoom_done(self) -> None:
+        # Show pixels as pixels when zoomed in on purpose; a small photo fitted stays smooth.
+        crisp = not self._fit and self.zoom_percent() > 200.5
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if crisp
+            else Qt.TransformationMode.SmoothTransformation
+        )
+        self._after.setTransformationMode(mode)
+        self._before.setTransformationMode(mode)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not crisp)
+        self.zoom_changed.emit(self.zoom_percent())
+        self.view_changed.emit()
+        self.viewport().update()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if delta == 0:
+            return
+        self.zoom_by(WHEEL_STEP**delta, event.position())
+        event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit:
+            self.fit()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DevicePixelRatioChange and not self._fit:
+            self._zoom_done()
+        return super().event(event)
+
+    # -- the divider ------------------------------------------------------------------------
+
+    def _divider_view_x(self) -> float:
+        rect = self.sceneRect()
+        return self.mapFromScene(QPointF(rect.left() + self._divider * rect.width(), 0)).x()
+
+    def _near_divider(self, x: float) -> bool:
+        return self.visible_side() == WIPE and abs(x - self._divider_view_x()) <= DIVIDER_GRAB_PX
+
+    def _move_divider_to(self, x: float) -> None:
+        rect = self.sceneRect()
+        if rect.width() > 0:
+            scene_x = self.mapToScene(int(x), 0).x()
+            self.set_divider((scene_x - rect.left()) / rect.width())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position().x()):
+            self._dragging_divider = True
+            event.accept()
+            return
+        self._fit = self._fit and event.button() != Qt.MouseButton.LeftButton
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._dragging_divider:
+            self._move_divider_to(event.position().x())
+            event.accept()
+            return
+        if not event.buttons():
+            cursor = (
+                Qt.CursorShape.SplitHCursor
+                if self._near_divider(event.position().x())
+                else Qt.CursorShape.OpenHandCursor
+            )
+            self.viewport().setCursor(cursor)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._dragging_divider and event.button() == Qt.MouseButton.LeftButton:
+            self._dragging_divider = False
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    # -- overlay ----------------------------------------------------------------------------
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self.sceneRect().isEmpty():
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        side = self.visible_side()
+        viewport = self.viewport().rect()
+        if side == WIPE:
+            x = self._divider_view_x()
+            top = max(0.0, self.mapFromScene(self.sceneRect().topLeft()).y())
+            bottom = min(
+                float(viewport.height()), self.mapFromScene(self.sceneRect().bottomLeft()).y()
+            )
+            painter.setPen(QPen(QColor(0, 0, 0, 90), 3))
+            painter.drawLine(QPointF(x, top), QPointF(x, bottom))
+            painter.setPen(QPen(QColor("white"), 1.5))
+            painter.drawLine(QPointF(x, top), QPointF(x, bottom))
+            self._draw_handle(painter, QPointF(x, (top + bottom) / 2))
+            self._draw_label(painter, self._labels[0], QPointF(x - 10, 12), right_aligned=True)
+            self._draw_label(painter, self._labels[1], QPointF(x + 10, 12), right_aligned=False)
+        else:
+            text = self._labels[0] if side == BEFORE else self._labels[1]
+            if self._role != BEFORE and not self.has_result() and self._waiting:
+                text = f"{self._labels[0]} · {self._waiting}"
+            elif self._show_original and self._role != BEFORE:
+                text = f"{self._labels[0]} (held)"
+            self._draw_label(painter, text, QPointF(12, 12), right_aligned=False)
+        painter.restore()
+
+    def _draw_handle(self, painter: QPainter, center: QPointF) -> None:
+        radius = 15.0
+        painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
+        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.drawEllipse(center, radius, radius)
+        painter.setBrush(QColor("#333"))
+        painter.setPen(Qt.PenStyle.NoPen)
+        for direction in (-1, 1):
+            tip = center + QPointF(direction * 9.5, 0)
+            path = QPainterPath(tip)
+            path.lineTo(center + QPointF(direction * 3.5, -5))
+            path.lineTo(center + QPointF(direction * 3.5, 5))
+            path.closeSubpath()
+            painter.drawPath(path)
+
+    def _draw_label(self, painter: QPainter, text: str, at: QPointF, right_aligned: bool) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.9))
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        width = metrics.horizontalAdvance(text) + 16
+        height = metrics.height() + 6
+        left = at.x() - width if right_aligned else at.x()
+        box = QRectF(left, at.y(), width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(box, height / 2, height / 2)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class CompareView(QWidget):
+    """Wipe or side-by-side comparison of one photo. Receives QImages; makes pixmaps itself."""
+
+    zoom_changed = Signal(float)
+    mode_changed = Signal(str)
+
+    MODES = ("wipe", "side_by_side")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._mode = "wipe"
+        self._syncing = False
+        self.left = ImageView(BEFORE, self)  # side by side only
+        self.main = ImageView(WIPE, self)  # the wipe, or the right side
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.left)
+        layout.addWidget(self.main)
+        self.left.hide()
+        self.main.zoom_changed.connect(self.zoom_changed)
+        self.main.view_changed.connect(lambda: self._sync(self.main, self.left))
+        self.left.view_changed.connect(lambda: self._sync(self.left, self.main))
+        self._before: QPixmap | None = None
+        self._after: QPixmap | None = None
+        self._before_image: QImage | None = None
+        self._after_image: QImage | None = None
+        self._scale = 1.0
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in self.MODES:
+            raise ValueError(f"unknown compare mode {mode!r}")
+        if mode == self._mode:
+            return
+        self._mode = mode
+        self.left.setVisible(mode == "side_by_side")
+        self.main.set_role(WIPE if mode == "wipe" else AFTER)
+        self._push_images()
+        self.mode_changed.emit(mode)
+
+    def set_images(self, before: QImage | None, after: QImage | None, before_scale: float) -> None:
+        """The original (scaled by the upscale factor) and the restored photo (None: not yet).
+
+        Pixmaps are made here, in the GUI thread; an image already shown is not converted again
+        (a new result replaces only the restored side)."""
+        if before is not self._before_image:
+            self._before = QPixmap.fromImage(before) if before is not None else None
+            self._before_image = before
+        if after is not self._after_image:
+            self._after = QPixmap.fromImage(after) if after is not None else None
+            self._after_image = after
+        self._scale = before_scale
+        self._push_images()
+
+    def clear(self) -> None:
+        self._before = self._after = None
+        self._before_image = self._after_image = None
+        self._push_images()
+
+    def _push_images(self) -> None:
+        self.main.set_images(self._before, self._after, self._scale)
+        if self._mode == "side_by_side":
+            # The left view shows the original over the same scene area as the restored photo.
+            self.left.set_images(self._before, self._after, self._scale)
+            self._sync(self.main, self.left)
+
+    def set_labels(self, before: str, after: str) -> None:
+        self.main.set_labels(before, after)
+        self.left.set_labels(before, after)
+
+    def set_show_original(self, show: bool) -> None:
+        self.main.set_show_original(show)
+
+    def set_waiting(self, text: str) -> None:
+        self.main.set_waiting(text)
+
+    def set_highlight(self, rect: QRectF | None) -> None:
+        self.main.set_highlight(rect)
+        self.left.set_highlight(rect)
+
+    def fit(self) -> None:
+        self.main.fit()
+        if self._mode == "side_by_side":
+            self.left.fit()
+
+    def zoom_to(self, percent: float) -> None:
+        self.main.zoom_to(percent)
+
+    def zoom_by(self, factor: float) -> None:
+        self.main.zoom_by(factor)
+
+    def zoom_percent(self) -> float:
+        return self.main.zoom_percent()
+
+    def _sync(self, source: ImageView, target: ImageView) -> None:
+        if self._syncing or self._mode != "side_by_side" or not target.isVisible():
+            return
+        self._syncing = True
+        try:
+            target._fit = source.fitting
+            target.set_view(source.scale_factor(), source.center())
+        finally:
+            self._syncing = False

@@ -1,0 +1,662 @@
+"""The CodeFormer Studio window: filmstrip, compare view, fidelity and faces, menus, status bar.
+
+The window receives a Session (its model) and shows it; all work happens in the session's
+threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.about_dialog import AboutDialog
+from desktop.actions import build_actions, build_menus
+from desktop.compare_view import CompareView
+from desktop.document import PhotoDocument, Status
+from desktop.empty_state import EmptyState
+from desktop.export_dialog import ExportOptions
+from desktop.faces_panel import FacesPanel
+from desktop.fidelity_panel import FidelityPanel
+from desktop.filmstrip import Filmstrip, status_text
+from desktop.icons import icon
+from desktop.images import rgb_from_qimage
+from desktop.jobs import ExportFinished, WeightsNeeded
+from desktop.message_bar import MessageBar
+from desktop.preferences_dialog import PreferencesDialog
+from desktop.problems import Fix, Problem
+from desktop.resources import sample_photo_path
+from desktop.saving import Saver
+from desktop.session import Session
+from desktop.settings import SettingsStore, StudioSettings
+from desktop.worker import EngineFactory
+
+log = logging.getLogger(__name__)
+
+HOLD_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Backslash)
+# The catalogue key of each detector setting (as core.engine maps them; that module loads torch).
+DETECTOR_FILES = {
+    "retinaface_resnet50": "detection-resnet50",
+    "retinaface_mobile0.25": "detection-mobilenet",
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        session: Session,
+        store: SettingsStore,
+        *,
+        engine_factory_for: Callable[[StudioSettings], EngineFactory] | None = None,
+        weights_folder_for: Callable[[StudioSettings], Path] | None = None,
+        version: str = "",
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.store = store
+        self._factory_for = engine_factory_for
+        self._weights_folder_for = weights_folder_for
+        self._version = version
+        self._device = ""
+        self._paste_count = 0
+        self._weights_dialog: Any = None
+        self._first_run_shown = False
+        self._holding: set[int] = set()
+        self._closing = False
+        self.setWindowTitle("CodeFormer Studio")
+        self.setAcceptDrops(True)
+        self.setMinimumSize(880, 560)
+
+        self.saver = Saver(session, self)
+        self.actions_ = build_actions(self)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.setIcon(icon("recent"))
+        build_menus(self, self.actions_, self.recent_menu)
+        self._build_toolbar()
+        self._build_body()
+        self._build_status_bar()
+        self._connect()
+        self._rebuild_recent()
+        self._restore_window()
+        self.compare.set_mode(session.settings.compare_mode)
+        self._sync_compare_actions()
+        self._update_actions()
+        QApplication.instance().installEventFilter(self)
+
+    # -- construction -----------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        a = self.actions_
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (a.open, a.save, a.export_all):
+            bar.addAction(action)
+        bar.addSeparator()
+        for action in (a.wipe, a.side_by_side):
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (a.fit, a.zoom_100):
+            bar.addAction(action)
+        self.zoom_label = QLabel("")
+        self.zoom_label.setObjectName("zoomLabel")
+        self.zoom_label.setToolTip("Zoom: photo pixels per screen pixel")
+        self.zoom_label.setMinimumWidth(56)
+        bar.addWidget(self.zoom_label)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(a.preferences)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+    def _build_body(self) -> None:
+        s = self.session
+        self.filmstrip = Filmstrip(s)
+        self.filmstrip.setMinimumWidth(180)
+        left = QWidget()
+        left.setObjectName("sidePanel")
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(8, 10, 4, 8)
+        photos_title = QLabel("Photos")
+        photos_title.setObjectName("sectionTitle")
+        left_layout.addWidget(photos_title)
+        left_layout.addWidget(self.filmstrip, 1)
+
+        self.message_bar = MessageBar()
+        self.empty = EmptyState()
+        self.compare = CompareView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.compare)
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.setSpacing(0)
+        center_layout.addWidget(self.message_bar)
+        center_layout.addWidget(self.stack, 1)
+
+        self.fidelity = FidelityPanel(s.fidelity)
+        self.faces = FacesPanel()
+        right = QWidget()
+        right.setObjectName("sidePanel")
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(10, 10, 10, 8)
+        right_layout.setSpacing(12)
+        right_layout.addWidget(self.fidelity)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setObjectName("separator")
+        right_layout.addWidget(line)
+        right_layout.addWidget(self.faces, 1)
+        right.setMinimumWidth(310)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(center)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([220, 900, 320])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.photo_status = QLabel("")
+        self.render_status = QLabel("")
+        self.render_status.setToolTip("The last render: how long it took, and when")
+        self.device_status = QLabel("Device: starting…")
+        self.device_status.setToolTip("Where the network runs (Preferences to change)")
+        bar.addWidget(self.photo_status, 1)
+        bar.addPermanentWidget(self.render_status)
+        bar.addPermanentWidget(self.device_status)
+
+    def _connect(self) -> None:
+        a, s = self.actions_, self.session
+        a.open.triggered.connect(self.choose_photos)
+        a.open_folder.triggered.connect(self.choose_folder)
+        a.sample.triggered.connect(self.open_sample)
+        a.paste.triggered.connect(self.paste)
+        a.save.triggered.connect(lambda: self.save_current())
+        a.save_as.triggered.connect(lambda: self.save_current_as())
+        a.export_all.triggered.connect(lambda: self.export_all())
+        a.remove.triggered.connect(self.remove_current)
+        a.quit.triggered.connect(self.close)
+        a.wipe.triggered.connect(lambda: self.set_compare_mode("wipe"))
+        a.side_by_side.triggered.connect(lambda: self.set_compare_mode("side_by_side"))
+        a.show_original.toggled.connect(self.compare.set_show_original)
+        a.fit.triggered.connect(self.compare.fit)
+        a.zoom_100.triggered.connect(lambda: self.compare.zoom_to(100))
+        a.zoom_in.triggered.connect(lambda: self.compare.zoom_by(1.25))
+        a.zoom_out.triggered.connect(lambda: self.compare.zoom_by(0.8))
+        a.next_photo.triggered.connect(lambda: self._step_photo(1))
+        a.previous_photo.triggered.connect(lambda: self._step_photo(-1))
+        a.preferences.triggered.connect(lambda: self.open_preferences())
+        a.weights.triggered.connect(lambda: self.open_weights_dialog(None))
+        a.about.triggered.connect(self.show_about)
+        self.empty.open_requested.connect(self.choose_photos)
+        self.empty.sample_requested.connect(self.open_sample)
+        self.filmstrip.document_activated.connect(s.set_current)
+        self.filmstrip.remove_requested.connect(s.remove)
+        self.filmstrip.retry_requested.connect(s.retry)
+        self.fidelity.requested.connect(s.set_fidelity)
+        self.fidelity.value_changed.connect(self.faces.set_global_fidelity)
+        self.faces.options_changed.connect(self._on_face_options)
+        self.faces.face_selected.connect(self._on_face_selected)
+        self.compare.zoom_changed.connect(self._on_zoom)
+        self.message_bar.fix_requested.connect(self._on_fix)
+        s.current_changed.connect(self._show_document)
+        s.document_changed.connect(self._on_document_changed)
+        s.document_added.connect(lambda _doc: self._update_actions())
+        s.document_removed.connect(lambda _doc: self._update_actions())
+        s.analysis_changed.connect(self._on_analysis_changed)
+        s.result_changed.connect(self._on_result)
+        s.render_pending_changed.connect(self.fidelity.set_busy)
+        s.problem.connect(self._on_problem)
+        s.weights_needed.connect(self._on_weights_needed)
+        s.engine_ready.connect(self._on_engine_ready)
+        self.saver.problem.connect(self.message_bar.show_problem)
+        self.saver.status.connect(self._on_saved)
+        self.saver.settings_chosen.connect(self.apply_settings)
+
+    def _restore_window(self) -> None:
+        geometry = self.store.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self.store.window_state()
+        if state is not None:
+            self.splitter.restoreState(state)
+
+    # -- opening photos ---------------------------------------------------------------------
+
+    def open_paths(self, paths: list[str | Path]) -> list[PhotoDocument]:
+        docs = self.session.open_paths(paths)
+        for path in paths:
+            if Path(path).exists() and Path(path).resolve() != sample_photo_path().resolve():
+                self.store.add_recent(path)
+        self._rebuild_recent()
+        return docs
+
+    def choose_photos(self) -> None:
+        start = self.store.recent_files()[0] if self.store.recent_files() else ""
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Open photos",
+            str(Path(start).parent) if start else "",
+            "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp);;All files (*)",
+        )
+        if files:
+            self.open_paths(list(files))
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open every photo in a folder")
+        if folder:
+            self.open_paths([folder])
+
+    def open_sample(self) -> list[PhotoDocument]:
+        return self.open_paths([sample_photo_path()])
+
+    def paste(self) -> bool:
+        """Open what the clipboard holds: files, or an image."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return False
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if not files and mime.hasText():
+            text = mime.text().strip().strip('"')
+            if text and "\n" not in text and Path(text).exists():
+                files = [text]
+        if files:
+            self.open_paths(list(files))
+            return True
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if not image.isNull():
+                self.open_image(image)
+                return True
+        self.message_bar.show_problem(
+            Problem(kind="notice", message="The clipboard holds no image and no photo files.")
+        )
+        return False
+
+    def open_image(self, image: QImage) -> PhotoDocument:
+        rgb, alpha = rgb_from_qimage(image)
+        self._paste_count += 1
+        return self.session.open_pixels(rgb, alpha, f"Pasted image {self._paste_count}")
+
+    def remove_current(self) -> None:
+        if self.session.current is not None:
+            self.session.remove(self.session.current)
+
+    def _step_photo(self, step: int) -> None:
+        docs = self.session.documents
+        if not docs:
+            return
+        current = self.session.current
+        index = docs.index(current) if current in docs else -1
+        self.session.set_current(docs[(index + step) % len(docs)])
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.store.recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        if files:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("Clear Recent")
+            clear.triggered.connect(self._clear_recent)
+        self.recent_menu.setEnabled(bool(files))
+
+    def _clear_recent(self) -> None:
+        self.store.clear_recent()
+        self._rebuild_recent()
+
+    # -- drag and drop ----------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if (mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())) or mime.hasImage():
+            event.acceptProposedAction()
+            self.empty.set_drag_over(True)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.empty.set_drag_over(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.empty.set_drag_over(False)
+        mime = event.mimeData()
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if files:
+            self.open_paths(list(files))
+        elif mime.hasImage():
+            self.open_image(QImage(mime.imageData()))
+        event.acceptProposedAction()
+
+    # -- showing the session ----------------------------------------------------------------
+
+    def _show_document(self, doc: PhotoDocument | None) -> None:
+        self._update_actions()
+        if doc is None:
+            self.stack.setCurrentWidget(self.empty)
+            self.compare.clear()
+            self.faces.set_faces({}, {}, self.fidelity.value())
+            self.faces.set_hint("Open a photo to see its faces.")
+            self.fidelity.set_shown(None)
+            self.setWindowTitle("CodeFormer Studio")
+            self.photo_status.setText("")
+            self.zoom_label.setText("")
+            return
+        self.stack.setCurrentWidget(self.compare)
+        self.setWindowTitle(f"{doc.name} — CodeFormer Studio")
+        self._push_images(doc)
+        self._on_analysis_changed(doc)
+        self._on_document_changed(doc)
+        self.fidelity.set_shown(doc.result_fidelity, doc.result_seconds if doc.result else None)
+        self.fidelity.set_busy(doc.render_pending)
+
+    def _push_images(self, doc: PhotoDocument) -> None:
+        before, after = doc.original, doc.result
+        scale = 1.0
+        if before is not None and after is not None and before.width() > 0:
+            scale = after.width() / before.width()
+        self.compare.set_images(before, after, scale)
+        fidelity = (
+            f" · fidelity {doc.result_fidelity:.2f}" if doc.result_fidelity is not None else ""
+        )
+        self.compare.set_labels("Original", f"Restored{fidelity}")
+
+    def _on_document_changed(self, doc: PhotoDocument) -> None:
+        if doc is not self.session.current:
+            return
+        text = f"{doc.name}: {status_text(doc)}"
+        if doc.photo is not None:
+            text += f" · {doc.photo.width} × {doc.photo.height}"
+        if doc.status is Status.FAILED and doc.problem is not None:
+            text = f"{doc.name}: {doc.problem.message}"
+        self.photo_status.setText(text)
+        if doc.status in (Status.LOADING, Status.QUEUED, Status.ANALYSING):
+            self.faces.set_hint(f"{status_text(doc)} Faces appear when the analysis is done.")
+        elif doc.status is Status.FAILED:
+            self.faces.set_hint("This photo could not be analysed.")
+        elif doc.status is Status.NEEDS_WEIGHTS:
+            self.faces.set_hint("The model files are missing (Help ▸ Model Files…).")
+        if doc.original is not None and self.compare.main.sceneRect().isEmpty():
+            self._push_images(doc)
+        waiting = {
+            Status.LOADING: "opening…",
+            Status.QUEUED: "queued for analysis",
+            Status.ANALYSING: "analysing…",
+            Status.READY: "restoring…",
+        }.get(doc.status, "")
+        self.compare.set_waiting(waiting)
+        self._update_actions()
+
+    def _on_analysis_changed(self, doc: PhotoDocument) -> None:
+        if doc is not self.session.current:
+            return
+        crops = doc.face_images
+        self.faces.set_faces(crops, doc.face_options, self.fidelity.value())
+        self.faces.set_results(crops, doc.result_faces)
+        if doc.analysis is not None:
+            count = len(doc.faces)
+            self.faces.set_hint(
+                "No face was found in this photo; it is shown unchanged."
+                if count == 0
+                else "Select a face to outline it in the photo."
+            )
+        self.compare.set_highlight(None)
+
+    def _on_result(self, doc: PhotoDocument) -> None:
+        if doc is not self.session.current:
+            return
+        self._push_images(doc)
+        self.faces.set_results(doc.face_images, doc.result_faces)
+        self.fidelity.set_shown(doc.result_fidelity, doc.result_seconds)
+        when = time.strftime("%H:%M:%S", time.localtime(doc.result_finished_at))
+        self.render_status.setText(f"Last render {doc.result_seconds:.2f} s at {when}")
+        self._update_actions()
+
+    def _on_face_options(self, index: int, options: Any) -> None:
+        doc = self.session.current
+        if doc is not None:
+            self.session.set_face_options(doc, index, options)
+
+    def _on_face_selected(self, index: int) -> None:
+        doc = self.session.current
+        face = next((f for f in doc.faces if f.index == index), None) if doc else None
+        if face is None or doc is None:
+            self.compare.set_highlight(None)
+            return
+        scale = self.compare.main.sceneRect().width() / max(1, doc.photo.width)
+        x1, y1, x2, y2 = (float(v) * scale for v in face.box[:4])
+        self.compare.set_highlight(QRectF(x1, y1, x2 - x1, y2 - y1))
+
+    def _on_zoom(self, percent: float) -> None:
+        shown = self.session.current is not None and not self.compare.main.sceneRect().isEmpty()
+        self.zoom_label.setText(f"{percent:.0f} %" if shown else "")
+
+    def _on_engine_ready(self, description: str) -> None:
+        self._device = description
+        self.device_status.setText(f"Device: {description}" if description else "")
+
+    def set_compare_mode(self, mode: str) -> None:
+        self.compare.set_mode(mode)
+        self._sync_compare_actions()
+
+    def _sync_compare_actions(self) -> None:
+        mode = self.compare.mode
+        self.actions_.wipe.setChecked(mode == "wipe")
+        self.actions_.side_by_side.setChecked(mode == "side_by_side")
+
+    def _update_actions(self) -> None:
+        a = self.actions_
+        doc = self.session.current
+        has_doc = doc is not None
+        can_save = has_doc and doc.photo is not None and doc.status is not Status.FAILED
+        a.save.setEnabled(can_save)
+        a.save_as.setEnabled(can_save)
+        a.export_all.setEnabled(any(d.status is not Status.FAILED for d in self.session.documents))
+        a.remove.setEnabled(has_doc)
+        for action in (a.fit, a.zoom_100, a.zoom_in, a.zoom_out, a.show_original):
+            action.setEnabled(has_doc)
+        many = len(self.session.documents) > 1
+        a.next_photo.setEnabled(many)
+        a.previous_photo.setEnabled(many)
+
+    # -- holding a key to see the original --------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.isActiveWindow():
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() in HOLD_KEYS and not self._typing():
+                if not key_event.isAutoRepeat():
+                    pressed = kind == QEvent.Type.KeyPress
+                    if pressed:
+                        self._holding.add(key_event.key())
+                    else:
+                        self._holding.discard(key_event.key())
+                    self.compare.set_show_original(
+                        bool(self._holding) or self.actions_.show_original.isChecked()
+                    )
+                return True
+        elif kind == QEvent.Type.WindowDeactivate and watched is self and self._holding:
+            self._holding.clear()
+            self.compare.set_show_original(self.actions_.show_original.isChecked())
+        return False
+
+    def _typing(self) -> bool:
+        focus = QApplication.focusWidget()
+        return isinstance(focus, (QLineEdit, QAbstractSpinBox))
+
+    # -- problems and weights ---------------------------------------------------------------
+
+    def _on_problem(self, problem: Problem, doc: PhotoDocument | None) -> None:
+        if doc is not None and doc is not self.session.current and problem.kind == "notice":
+            return
+        self.message_bar.show_problem(problem)
+
+    def _on_fix(self, problem: Problem) -> None:
+        if problem.fix is Fix.GET_WEIGHTS:
+            self.open_weights_dialog(None)
+        elif problem.fix is Fix.PREFERENCES:
+            self.open_preferences()
+        elif problem.fix is Fix.REMOVE_PHOTO:
+            failed = [d for d in self.session.documents if d.problem == problem]
+            for doc in failed or ([self.session.current] if self.session.current else []):
+                self.session.remove(doc)
+        elif problem.fix is Fix.CHOOSE_FOLDER:
+            self.open_preferences(tab=2)
+        elif problem.fix is Fix.RETRY and self.session.current is not None:
+            self.session.retry(self.session.current)
+
+    def _on_weights_needed(self, needed: WeightsNeeded) -> None:
+        if not self._first_run_shown:
+            self._first_run_shown = True
+            self.open_weights_dialog(needed, first_run=True)
+        elif self._weights_dialog is None or not self._weights_dialog.isVisible():
+            names = ", ".join(getattr(f, "filename", str(f)) for f in needed.files)
+            self.message_bar.show_problem(
+                Problem(
+                    kind="weights_missing",
+                    message=f"The model files {names} are not installed.",
+                    fix=Fix.GET_WEIGHTS,
+                    fix_label="Get weights…",
+                )
+            )
+        self._last_needed = needed
+
+    def open_weights_dialog(self, needed: WeightsNeeded | None, first_run: bool = False) -> Any:
+        from desktop.weights_dialog import WeightsDialog
+
+        if self._weights_dialog is not None and self._weights_dialog.isVisible():
+            self._weights_dialog.raise_()
+            return self._weights_dialog
+        needed = needed or getattr(self, "_last_needed", None)
+        files = list(needed.files) if needed is not None else self._catalogue_files()
+        folder = self._weights_folder()
+        dialog = WeightsDialog(files, folder, first_run=first_run, parent=self)
+        dialog.installed.connect(self._on_weights_installed)
+        dialog.show()
+        self._weights_dialog = dialog
+        return dialog
+
+    def _catalogue_files(self) -> list[Any]:
+        """The files the current settings use: CodeFormer, the detector, the upsampler."""
+        from core.weights import codeformer_file, weights_file
+
+        settings = self.session.settings
+        files = [codeformer_file("restoration"), weights_file(DETECTOR_FILES[settings.detector])]
+        if settings.paste_mask == "parsing":
+            files.append(weights_file("parsing-parsenet"))
+        if settings.background == "realesrgan" or settings.face_upsample:
+            files.append(weights_file("realesrgan-x4" if settings.upscale > 2 else "realesrgan-x2"))
+        return files
+
+    def _weights_folder(self) -> Path:
+        if self._weights_folder_for is not None:
+            return self._weights_folder_for(self.session.settings)
+        from desktop.engine_factory import weights_folder
+
+        return weights_folder(self.session.settings)
+
+    def _on_weights_installed(self) -> None:
+        self.message_bar.dismiss()
+        self.session.weights_installed()
+
+    # -- preferences and about --------------------------------------------------------------
+
+    def open_preferences(self, tab: int = 0, *, run: bool = True) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.session.settings, self)
+        dialog.tabs.setCurrentIndex(tab)
+        if run and dialog.exec():
+            self.apply_settings(dialog.settings())
+        return dialog
+
+    def apply_settings(self, settings: StudioSettings) -> None:
+        settings = dataclasses.replace(
+            settings, fidelity=self.fidelity.value(), compare_mode=self.compare.mode
+        )
+        self.store.save(settings)
+        factory = self._factory_for(settings) if self._factory_for is not None else None
+        self.session.apply_settings(settings, factory)
+
+    def show_about(self) -> None:
+        AboutDialog(self._version, self._device, self).exec()
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def save_current(self) -> int | None:
+        return self.saver.save_current()
+
+    def save_current_as(self, path: Path | str | None = None) -> int | None:
+        return self.saver.save_current_as(path)
+
+    def export_all(self, options: ExportOptions | None = None) -> int | None:
+        return self.saver.export_all(options)
+
+    @property
+    def export_results(self) -> list[ExportFinished]:
+        return self.saver.export_results
+
+    def _on_saved(self, text: str) -> None:
+        self.photo_status.setText(text)
+        self.statusBar().showMessage(text, 8000)
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing:
+            event.accept()
+            return
+        self._closing = True
+        QApplication.instance().removeEventFilter(self)
+        settings = dataclasses.replace(
+            self.session.settings, fidelity=self.fidelity.value(), compare_mode=self.compare.mode
+        )
+        self.store.save(settings)
+        self.store.save_window(self.saveGeometry(), self.splitter.saveState())
+        if self._weights_dialog is not None:
+            self._weights_dialog.close()
+        self.statusBar().showMessage("Finishing the current step…")
+        self.session.shutdown()
+        event.accept()

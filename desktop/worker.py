@@ -1,0 +1,501 @@
+"""The inference worker: one QThread owns the engine; the newest request wins.
+
+Every request gets a generation number (one counter for all requests). A new render cancels the
+queued renders and flags the running one, whose engine call checks `cancel()` between faces; a
+cancelled job emits nothing. Results travel to the GUI thread by queued signals, as plain values
+holding QImages that own their pixels. The GUI thread still drops any result older than the newest
+request it made for that photo (see `Session`), because a result can be in flight when a new
+request is made.
+
+torch is imported only here, in the worker thread, by the engine factory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal
+
+from desktop.images import qimage_from_rgb
+from desktop.jobs import (
+    AnalysisDone,
+    ExportFinished,
+    ExportStep,
+    ExportTarget,
+    FaceOptions,
+    JobFailed,
+    Progress,
+    RenderDone,
+    WeightsNeeded,
+)
+from desktop.problems import Problem, describe, is_cancellation
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[], Any]
+
+# Job priorities: lower runs first; equal priorities run in submission order.
+_CHECK, _RENDER, _ANALYZE_FOCUSED, _EXPORT, _ANALYZE = 0, 0, 1, 2, 3
+
+
+@dataclass(eq=False)
+class _Job:
+    kind: str  # "check", "analyze", "render", "export"
+    generation: int
+    doc_id: int | None
+    priority: int
+    payload: dict[str, Any]
+    cancelled: bool = False
+
+
+@dataclass(eq=False)
+class _Batch:
+    total: int
+    done: int = 0
+    cancelled: bool = False
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, Problem]] = field(default_factory=list)
+
+
+class _Thread(QThread):
+    def __init__(self, worker: InferenceWorker) -> None:
+        super().__init__()
+        self.setObjectName("inference")
+        self._worker = worker
+
+    def run(self) -> None:
+        self._worker._loop()
+
+
+class InferenceWorker(QObject):
+    """Runs analyses, renders and exports on one thread that owns the engine.
+
+    `engine_factory()` is called in the worker thread the first time the engine is needed (and
+    again after `reset_engine`); it returns an object with the core Engine's methods.
+    """
+
+    analyzed = Signal(object)  # AnalysisDone
+    rendered = Signal(object)  # RenderDone
+    failed = Signal(object)  # JobFailed
+    progress = Signal(object)  # Progress
+    weights_needed = Signal(object)  # WeightsNeeded
+    engine_ready = Signal(str)  # the engine's device description
+    busy_changed = Signal(bool)
+    job_started = Signal(str, int, int)  # kind, doc id (0: none), generation
+    export_step = Signal(object)  # ExportStep
+    export_finished = Signal(object)  # ExportFinished
+
+    def __init__(self, engine_factory: EngineFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = engine_factory
+        self._cond = threading.Condition()
+        self._jobs: list[_Job] = []
+        self._running: _Job | None = None
+        self._counter = itertools.count(1)
+        self._batch_ids = itertools.count(1)
+        self._batches: dict[int, _Batch] = {}
+        self._focus: int | None = None
+        self._stopping = False
+        self._drop_engine = False
+        self._engine: Any = None  # touched only by the worker thread
+        self._busy = False
+        self._thread = _Thread(self)
+
+    # -- control (GUI thread) ---------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._thread.isRunning():
+            self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    def check_weights(self, pipeline: Mapping[str, Any], variant: str = "restoration") -> int:
+        """Build the engine (loading torch in this thread) and report missing weights, if any."""
+        return self._submit("check", None, _CHECK, pipeline=dict(pipeline), variant=variant)
+
+    def analyze(
+        self, doc_id: int, photo: Any, pipeline: Mapping[str, Any], variant: str = "restoration"
+    ) -> int:
+        """Queue the analysis of a photo, replacing a queued analysis of the same photo."""
+        with self._cond:
+            self._cancel_where(lambda j: j.kind == "analyze" and j.doc_id == doc_id)
+        priority = _ANALYZE_FOCUSED if doc_id == self._focus else _ANALYZE
+        return self._submit(
+            "analyze", doc_id, priority, photo=photo, pipeline=dict(pipeline), variant=variant
+        )
+
+    def render(
+        self,
+        doc_id: int,
+        analysis: Any,
+        fidelity: float,
+        faces: Mapping[int, FaceOptions] | None = None,
+    ) -> int:
+        """Queue a render; every older render, queued or running, is cancelled (newest wins)."""
+        with self._cond:
+            self._cancel_where(lambda j: j.kind == "render")
+        return self._submit(
+            "render",
+            doc_id,
+            _RENDER,
+            analysis=analysis,
+            fidelity=float(fidelity),
+            faces=dict(faces or {}),
+        )
+
+    def export(self, targets: list[ExportTarget]) -> int:
+        """Queue an export batch (one job per photo; renders may run between them)."""
+        batch = next(self._batch_ids)
+        with self._cond:
+            self._batches[batch] = _Batch(total=len(targets))
+        for target in targets:
+            self._submit("export", target.doc_id, _EXPORT, target=target, batch=batch)
+        if not targets:
+            self.export_finished.emit(
+                ExportFinished(batch=batch, written=(), failed=(), cancelled=False)
+            )
+        return batch
+
+    def cancel_export(self, batch: int) -> None:
+        with self._cond:
+            if batch in self._batches:
+                self._batches[batch].cancelled = True
+            running = self._running
+            if running is not None and running.payload.get("batch") == batch:
+                running.cancelled = True
+
+    def focus(self, doc_id: int | None) -> None:
+        """The photo on screen changed: drop queued renders of others, analyse this one next."""
+        with self._cond:
+            self._focus = doc_id
+            self._cancel_where(
+                lambda j: j.kind == "render" and j.doc_id != doc_id, include_running=False
+            )
+            for job in self._jobs:
+                if job.kind == "analyze":
+                    job.priority = _ANALYZE_FOCUSED if job.doc_id == doc_id else _ANALYZE
+
+    def cancel(self, doc_id: int) -> None:
+        """Cancel everything queued or running for this photo (except export jobs)."""
+        with self._cond:
+            self._cancel_where(lambda j: j.doc_id == doc_id and j.kind != "export")
+
+    def cancel_all(self) -> None:
+        with self._cond:
+            self._cancel_where(lambda j: j.kind != "export")
+            for batch in self._batches.values():
+                batch.cancelled = True
+
+    def reset_engine(self, engine_factory: EngineFactory | None = None) -> None:
+        """Build the engine again (with a new factory) before the next job."""
+        with self._cond:
+            if engine_factory is not None:
+                self._factory = engine_factory
+            self._drop_engine = True
+
+    def is_idle(self) -> bool:
+        with self._cond:
+            return not self._jobs and self._running is None
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Process events until no job is queued or running and its signals are delivered.
+
+        For tests and shutdown paths in the GUI thread. Returns False on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        app = QCoreApplication.instance()
+        while True:
+            if app is not None:
+                app.processEvents()
+            if self.is_idle():
+                if app is not None:
+                    app.processEvents()  # deliver the signals emitted before going idle
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            with self._cond:
+                self._cond.wait(0.01)
+
+    def shutdown(self, timeout: float = 30.0) -> bool:
+        """Cancel everything and stop the thread. Returns False if it did not stop in time."""
+        with self._cond:
+            self._stopping = True
+            for job in self._jobs:
+                job.cancelled = True
+            if self._running is not None:
+                self._running.cancelled = True
+            self._jobs.clear()
+            for batch in self._batches.values():
+                batch.cancelled = True
+            self._cond.notify_all()
+        if not self._thread.isRunning():
+            return True
+        stopped = self._thread.wait(QDeadlineTimer(int(timeout * 1000)))
+        if not stopped:
+            log.warning("the inference thread did not stop within %s s", timeout)
+        return bool(stopped)
+
+    # -- internals (GUI thread) -------------------------------------------------------------
+
+    def _submit(self, kind: str, doc_id: int | None, priority: int, **payload: Any) -> int:
+        with self._cond:
+            generation = next(self._counter)
+            if self._stopping:
+                return generation
+            self._jobs.append(_Job(kind, generation, doc_id, priority, payload))
+            self._cond.notify_all()
+        return generation
+
+    def _cancel_where(
+        self, predicate: Callable[[_Job], bool], include_running: bool = True
+    ) -> None:
+        """Drop queued jobs matching `predicate` and flag the running one. Hold the lock."""
+        self._jobs = [j for j in self._jobs if not predicate(j)]
+        running = self._running
+        if include_running and running is not None and predicate(running):
+            running.cancelled = True
+
+    # -- the worker thread ------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        log.debug("inference thread started")
+        while True:
+            with self._cond:
+                while not self._jobs and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    break
+                job = min(self._jobs, key=lambda j: (j.priority, j.generation))
+                self._jobs.remove(job)
+                self._running = job
+                became_busy = not self._busy
+                self._busy = True
+            if became_busy:
+                self.busy_changed.emit(True)
+            self.job_started.emit(job.kind, job.doc_id or 0, job.generation)
+            try:
+                self._run(job)
+            except BaseException as exc:  # reported, never swallowed silently
+                if not is_cancellation(exc):
+                    log.exception("%s job failed", job.kind)
+                    self.failed.emit(
+                        JobFailed(
+                            doc_id=job.doc_id,
+                            generation=job.generation,
+                            kind=job.kind,
+                            problem=describe(exc),
+                        )
+                    )
+            finally:
+                with self._cond:
+                    self._running = None
+                    went_idle = not self._jobs and self._busy
+                    if went_idle:
+                        self._busy = False
+                    self._cond.notify_all()
+                if went_idle:
+                    self.busy_changed.emit(False)
+        self._engine = None
+        log.debug("inference thread stopped")
+
+    def _engine_for(self, job: _Job) -> Any:
+        with self._cond:
+            drop, self._drop_engine = self._drop_engine, False
+            factory = self._factory
+        if drop:
+            self._engine = None
+        if self._engine is None:
+            started = time.perf_counter()
+            self._engine = factory()
+            log.info("engine ready in %.2f s", time.perf_counter() - started)
+            self.engine_ready.emit(str(getattr(self._engine, "device_description", "")))
+        return self._engine
+
+    def _cancel_check(self, job: _Job) -> Callable[[], bool]:
+        def cancelled() -> bool:
+            return job.cancelled or self._stopping
+
+        return cancelled
+
+    def _run(self, job: _Job) -> None:
+        if job.cancelled:
+            return
+        if job.kind == "export":
+            self._run_export(job)
+            return
+        engine = self._engine_for(job)
+        if job.kind == "check":
+            self._report_missing(engine, job.payload["variant"], job.payload["pipeline"], None)
+        elif job.kind == "analyze":
+            self._run_analyze(engine, job)
+        elif job.kind == "render":
+            self._run_render(engine, job)
+
+    def _report_missing(
+        self, engine: Any, variant: str, pipeline: Mapping[str, Any], doc_id: int | None
+    ) -> bool:
+        from core.pipeline import PipelineSettings
+
+        missing = tuple(engine.missing_weights(variant, PipelineSettings(**pipeline)))
+        if missing:
+            self.weights_needed.emit(WeightsNeeded(variant=variant, files=missing, doc_id=doc_id))
+        return bool(missing)
+
+    def _analyze(
+        self, engine: Any, job: _Job, photo: Any, pipeline: Mapping[str, Any], variant: str
+    ) -> Any:
+        from core.pipeline import PipelineSettings
+
+        def progress(text: str, fraction: float) -> None:
+            self.progress.emit(
+                Progress(doc_id=job.doc_id, generation=job.generation, text=text, fraction=fraction)
+            )
+
+        return engine.analyze(
+            photo,
+            PipelineSettings(**pipeline),
+            variant=variant,
+            progress=progress,
+            cancel=self._cancel_check(job),
+        )
+
+    def _run_analyze(self, engine: Any, job: _Job) -> None:
+        payload = job.payload
+        if self._report_missing(engine, payload["variant"], payload["pipeline"], job.doc_id):
+            from core.errors import WeightsMissingError
+
+            raise WeightsMissingError("The weights this task needs are not installed yet.")
+        started = time.perf_counter()
+        analysis = self._analyze(
+            engine, job, payload["photo"], payload["pipeline"], payload["variant"]
+        )
+        if job.cancelled:
+            return
+        self.analyzed.emit(
+            AnalysisDone(
+                doc_id=job.doc_id or 0,
+                generation=job.generation,
+                analysis=analysis,
+                seconds=time.perf_counter() - started,
+                faces={face.index: qimage_from_rgb(face.crop) for face in analysis.faces},
+            )
+        )
+
+    def _render(
+        self,
+        engine: Any,
+        job: _Job,
+        analysis: Any,
+        fidelity: float,
+        faces: Mapping[int, FaceOptions],
+        *,
+        exact: bool = False,
+    ) -> Any:
+        """Decode and composite; `exact`: full precision, whatever the preview uses (exports)."""
+        from core.pipeline import FaceChoice
+
+        choices = {
+            index: FaceChoice(enabled=o.enabled, fidelity=o.fidelity) for index, o in faces.items()
+        }
+        extra = {"exact": True} if exact else {}
+        return engine.render(
+            analysis, fidelity, choices=choices, cancel=self._cancel_check(job), **extra
+        )
+
+    def _run_render(self, engine: Any, job: _Job) -> None:
+        payload = job.payload
+        started = time.perf_counter()
+        rendered = self._render(
+            engine, job, payload["analysis"], payload["fidelity"], payload["faces"]
+        )
+        if job.cancelled:
+            return  # a newer render was asked for: this one is stale
+        image = qimage_from_rgb(rendered.image, rendered.alpha)
+        faces = {index: qimage_from_rgb(crop) for index, crop in rendered.faces.items()}
+        self.rendered.emit(
+            RenderDone(
+                doc_id=job.doc_id or 0,
+                generation=job.generation,
+                fidelity=float(rendered.fidelity),
+                image=image,
+                faces=faces,
+                seconds=time.perf_counter() - started,
+                finished_at=time.time(),
+            )
+        )
+
+    def _run_export(self, job: _Job) -> None:
+        target: ExportTarget = job.payload["target"]
+        batch_id: int = job.payload["batch"]
+        with self._cond:
+            batch = self._batches[batch_id]
+        path: Path | None = None
+        problem: Problem | None = None
+        if not (batch.cancelled or self._stopping):
+            try:
+                path = self._export_one(job, target)
+            except BaseException as exc:
+                if is_cancellation(exc):
+                    batch.cancelled = True
+                else:
+                    log.warning("export of %s failed: %s", target.name, exc)
+                    problem = describe(exc, photo=target.name)
+        with self._cond:
+            batch.done += 1
+            if path is not None:
+                batch.written.append(path)
+            if problem is not None:
+                batch.failed.append((target.name, problem))
+            finished = batch.done >= batch.total
+            if finished:
+                del self._batches[batch_id]
+        self.export_step.emit(
+            ExportStep(
+                batch=batch_id,
+                doc_id=target.doc_id,
+                name=target.name,
+                done=batch.done,
+                total=batch.total,
+                path=path,
+                problem=problem,
+            )
+        )
+        if finished:
+            self.export_finished.emit(
+                ExportFinished(
+                    batch=batch_id,
+                    written=tuple(batch.written),
+                    failed=tuple(batch.failed),
+                    cancelled=batch.cancelled,
+                )
+            )
+
+    def _export_one(self, job: _Job, target: ExportTarget) -> Path:
+        from core.photo_io import read_photo, write_photo
+
+        photo = target.photo if target.photo is not None else read_photo(target.source)
+        engine = self._engine_for(job)
+        analysis = target.analysis
+        if analysis is None:
+            analysis = self._analyze(engine, job, photo, target.pipeline, target.variant)
+        rendered = self._render(engine, job, analysis, target.fidelity, target.faces, exact=True)
+        return Path(
+            write_photo(
+                target.path,
+                rendered.image,
+                alpha=rendered.alpha,
+                like=photo if target.keep_metadata else None,
+                format=target.format,
+                quality=target.quality,
+                overwrite=target.overwrite,
+            )
+        )
