@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -90,6 +90,41 @@ def apply_style(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(icon_file)))
 
 
+class AfterFirstPaint(QObject):
+    """Runs `action` once, on the event-loop turn after `window` (or a child) first paints.
+
+    Work that imports torch starts only then: a worker thread importing it sooner holds the GIL
+    for seconds and delays the first paint. `fallback_ms` starts the action anyway if no paint
+    comes (a hidden or minimised window).
+    """
+
+    def __init__(self, window: Any, action: Callable[[], None], fallback_ms: int = 2000) -> None:
+        super().__init__(window)
+        self._action: Callable[[], None] | None = action
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            self._action is not None
+            and event.type() == QEvent.Type.Paint
+            and watched.isWidgetType()
+            and watched.window() is self.parent()  # type: ignore[attr-defined]
+        ):
+            QTimer.singleShot(0, self._run)
+        return False
+
+    def _run(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+            action()
+
+
 def create_window(
     paths: list[str],
     *,
@@ -98,8 +133,9 @@ def create_window(
     weights_folder_for: Callable[[StudioSettings], Path] | None = None,
     check_weights: bool = True,
 ):
-    """Build the session and the window (a MainWindow), show it, then start the worker and open
-    `paths`. torch is not imported by anything here: it loads in the worker thread."""
+    """Build the session and the window (a MainWindow), show it, then, once it has painted,
+    start the worker and open `paths`. torch is not imported by anything here: it loads in the
+    worker thread."""
     from desktop.engine_factory import engine_factory_for as default_factory_for
     from desktop.main_window import MainWindow
     from desktop.session import Session
@@ -125,7 +161,7 @@ def create_window(
         if paths:
             window.open_paths(list(paths))
 
-    QTimer.singleShot(0, after_shown)
+    AfterFirstPaint(window, after_shown)
     return window
 
 
