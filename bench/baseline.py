@@ -24,7 +24,7 @@ makes the baseline a little faster than the real reference, never slower.
 
 The benchmarks time the reference in its own Python process (`measure_reference`), as users run
 it: a plain interpreter, no tuning of the memory allocator (our app tunes its own process at
-start-up, see `core.device.keep_freed_memory`).
+start-up, see `core.memory.keep_freed_memory`).
 """
 
 from __future__ import annotations

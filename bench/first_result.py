@@ -36,7 +36,7 @@ from bench.common import (
     synthetic_weights,
 )
 from bench.ours import OurPipeline
-from core.device import keep_freed_memory
+from core.memory import keep_freed_memory
 
 CASES = ((1.0, 1), (12.0, 4))
 FIDELITY = 0.5

@@ -65,7 +65,7 @@ def child(photo_json: str, checkpoint: str, precision: str, threads: int) -> dic
 
     from bench.common import SyntheticPhoto
     from bench.ours import OurPipeline
-    from core.device import keep_freed_memory
+    from core.memory import keep_freed_memory
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
     keep_freed_memory()  # as the app does at start-up
@@ -182,7 +182,7 @@ def run(
     )
     notes = [
         "A fresh subprocess per run; RSS high-water: VmHWM of /proc/self/status (Linux). Ours "
-        "sets its allocator up as the app does (core.device.keep_freed_memory)."
+        "sets its allocator up as the app does (core.memory.keep_freed_memory)."
     ]
     if baseline:
         code = (

@@ -39,7 +39,7 @@ from bench.common import (
     show,
     synthetic_weights,
 )
-from core.device import keep_freed_memory
+from core.memory import keep_freed_memory
 
 FIDELITY = 0.5
 
@@ -180,7 +180,7 @@ def run(scale: Scale, workdir: Path, device: str = "cpu", *, threads: int = 0) -
             "every precision, so reduced precisions change only the decode: same codes, "
             "rounded pixels.",
             "Rows above the last run in this process, with the allocator set up as the app "
-            "does (core.device.keep_freed_memory); the last row is a fresh plain process.",
+            "does (core.memory.keep_freed_memory); the last row is a fresh plain process.",
             f"Start-up decision (core.device.measure_fastest_precision): {choice.precision} "
             f"({measured} for the probe workload).",
         ),

@@ -24,7 +24,7 @@ from bench.common import (
     show,
 )
 from bench.report import draw_bars, markdown_report
-from core.device import keep_freed_memory
+from core.memory import keep_freed_memory
 
 BENCHMARKS = ("startup", "precision", "slider", "first_result", "memory")
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     scale = scale_from_args(args)
     machine = machine_info()
     machine["allocator (our process)"] = (
-        "glibc malloc keeps freed memory (core.device.keep_freed_memory)"
+        "glibc malloc keeps freed memory (core.memory.keep_freed_memory)"
         if tuned
         else "system default"
     )

@@ -292,7 +292,7 @@ def run_restore(args: argparse.Namespace) -> int:
         paste_mask=args.paste_mask,
         aligned=args.aligned,
     )
-    from core.device import keep_freed_memory
+    from core.memory import keep_freed_memory
 
     keep_freed_memory()  # this process runs the network many times: reuse its memory
     engine = Engine(weights_dir=_weights_folder(args), device=args.device, precision=args.precision)

@@ -188,6 +188,9 @@ def smoke_test(window: Any, app: QApplication, timeout_ms: int = 120_000) -> Non
 
 def run(paths: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from core.memory import keep_freed_memory
+
+    keep_freed_memory()  # the worker runs the network again and again: reuse its memory
     app = make_application()
     window = create_window(paths)
     if os.environ.get(SMOKE_TEST_ENV):

@@ -79,11 +79,20 @@ def test_keep_freed_memory_applies_on_linux_glibc() -> None:
     import platform
     import sys
 
-    from core.device import keep_freed_memory
+    from core.memory import keep_freed_memory
 
+    assert "torch" in sys.modules  # (this test file imports it; core.memory itself does not)
     applied = keep_freed_memory()
     if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
         assert applied is True
     else:
         assert applied is False
     assert torch.ones(64 << 20, dtype=torch.uint8).sum() == 64 << 20  # allocation still works
+
+
+def test_core_memory_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, core.memory; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
