@@ -47,7 +47,7 @@ class Scale:
 
     @property
     def label(self) -> str:
-        return "quick (tiny network, 64 px faces)" if self.quick else "full (official 512 network)"
+        return "quick: tiny network, 64 px faces" if self.quick else "full: official 512 network"
 
     def network(self) -> Any:
         """The NetworkConfig of the run: tiny for --quick, else the official full size."""
