@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.document import PhotoDocument, Status
 from desktop.icons import icon
 from desktop.session import Session
+from desktop.task_mode import TaskMode
 
 DOC_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -116,16 +117,18 @@ class PhotoListModel(QAbstractListModel):
 
 
 def status_text(doc: PhotoDocument) -> str:
+    """The photo's status, after its task when that is not Restore ("Colorize · Ready · 1 face")."""
+    task = f"{doc.mode.title} · " if doc.loaded and doc.mode is not TaskMode.RESTORE else ""
     if doc.status is Status.ANALYSING and doc.progress > 0:
-        return f"Analysing… {round(doc.progress * 100)} %"
+        return f"{task}Analysing… {round(doc.progress * 100)} %"
     if doc.status is Status.READY and doc.analysis is not None:
         count = len(doc.faces)
-        return (
+        return task + (
             "Ready · no face"
             if count == 0
             else f"Ready · {count} face" + ("s" if count > 1 else "")
         )
-    return doc.status.label
+    return task + doc.status.label
 
 
 class PhotoDelegate(QStyledItemDelegate):

@@ -234,6 +234,10 @@ class Session(QObject):
         if doc is self._current:
             self.render_pending_changed.emit(doc.render_pending)
 
+    def set_default_mode(self, mode: TaskMode) -> None:
+        """The task new photos open in (set by `set_mode` too)."""
+        self._default_mode = mode
+
     def set_damage(self, doc: PhotoDocument, mask: DamageMask) -> None:
         """The damage painted on `doc` changed (a stroke, undo, redo, clear): Inpaint it again.
 
