@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal
 
 from core.damage_mask import DamageMask
+from core.errors import WeightsMissingError
 from desktop.images import qimage_from_rgb
 from desktop.jobs import (
     AnalysisDone,
@@ -363,7 +364,10 @@ class InferenceWorker(QObject):
                 self._run(job)
             except BaseException as exc:  # reported, never swallowed silently
                 if not is_cancellation(exc):
-                    log.exception("%s job failed", job.kind)
+                    if isinstance(exc, WeightsMissingError):
+                        log.info("%s job: %s", job.kind, exc)  # the window offers the files
+                    else:
+                        log.exception("%s job failed", job.kind)
                     self.failed.emit(
                         JobFailed(
                             doc_id=job.doc_id,
@@ -471,8 +475,6 @@ class InferenceWorker(QObject):
     def _run_analyze(self, engine: Any, job: _Job) -> None:
         payload = job.payload
         if self._report_missing(engine, payload["variant"], payload["pipeline"], job.doc_id):
-            from core.errors import WeightsMissingError
-
             raise WeightsMissingError("The weights this task needs are not installed yet.")
         started = time.perf_counter()
         analysis = self._analyze(
