@@ -44,6 +44,7 @@ class FidelityPanel(QWidget):
         self._throttle.triggered.connect(lambda v: self.requested.emit(float(v)))
 
         self._fixed: str | None = None
+        self._kept = value
         title = QLabel("Fidelity")
         title.setObjectName("sectionTitle")
         self._title = title
@@ -108,6 +109,9 @@ class FidelityPanel(QWidget):
         self.set_value(value)
 
     def value(self) -> float:
+        """The user's fidelity (kept while a task's fixed value is shown)."""
+        if self._fixed is not None:
+            return self._kept
         return round(self.spin.value(), 2)
 
     def set_value(self, value: float) -> None:
@@ -158,10 +162,20 @@ class FidelityPanel(QWidget):
         timers = [info[0] for info in self._spinner.info.values()]
         return any(timer.isActive() for timer in timers)
 
-    def set_fixed(self, reason: str | None) -> None:
-        """Grey the fidelity out, `reason` saying why in the tooltips (a task whose fidelity is
-        fixed), or give it back with None. The value is kept."""
-        self._fixed = reason
+    def set_fixed(self, reason: str | None, value: float | None = None) -> None:
+        """Grey the fidelity out showing the task's fixed `value`, `reason` saying why in the
+        tooltips, or give it back with None. The user's value is kept (`value()`) and comes back;
+        nothing is emitted."""
+        if reason is None:
+            if self._fixed is not None:
+                self._fixed = None
+                self.set_value(self._kept)
+        else:
+            if self._fixed is None:
+                self._kept = self.value()
+            self._fixed = reason
+            if value is not None:
+                self.set_value(value)
         for widget in (self.slider, self.spin, self._title, *self._ends):
             widget.setEnabled(reason is None)
         self.slider.setToolTip(reason or SLIDER_TIP)

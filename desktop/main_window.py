@@ -219,6 +219,9 @@ class MainWindow(QMainWindow):
         bar_layout = QHBoxLayout(self.inpaint_bar)
         bar_layout.setContentsMargins(0, 0, 0, 0)
         bar_layout.addWidget(self.inpaint_tools)
+        # The panel's task note says what the hint says; the bar keeps it as its tooltip.
+        self.inpaint_tools.hint.hide()
+        self.inpaint_tools.setToolTip(self.inpaint_tools.hint.text())
         self.inpaint_bar.hide()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -589,7 +592,7 @@ class MainWindow(QMainWindow):
         """The controls of a task: the switch, the fidelity, the note, the brush."""
         self.actions_.tasks[mode].setChecked(True)
         reason = fixed_fidelity_reason(mode)
-        self.fidelity.set_fixed(reason)
+        self.fidelity.set_fixed(reason, mode.fixed_fidelity)
         if mode is TaskMode.RESTORE:
             self.task_note.hide()
         else:

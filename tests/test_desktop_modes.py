@@ -189,6 +189,11 @@ def test_colorize_gives_a_colour_photo_of_the_same_size_from_a_grey_one(qtbot, w
     assert (spread > 8).mean() > 0.1  # colour where the face is
     background = doc.analysis.background
     assert np.array_equal(rgb[-20:, :40], background[-20:, :40])  # the rest stays as it is
+    target = tmp_path / "colorized.png"  # Save exports the colorized result
+    window.save_current_as(target)
+    qtbot.waitUntil(lambda: bool(window.export_results), timeout=TIMEOUT)
+    with Image.open(target) as saved:
+        assert saved.mode == "RGB" and np.array_equal(np.asarray(saved), rgb)
     # Restore keeps a grey photo grey: the two tasks do not fight.
     window.set_task(TaskMode.RESTORE)
     settle(qtbot, window, doc)
@@ -205,6 +210,8 @@ def test_the_fidelity_is_greyed_out_outside_restore_with_the_reason(qtbot, windo
     for mode in (TaskMode.COLORIZE, TaskMode.INPAINT):
         window.set_task(mode)
         assert not slider.isEnabled() and not window.fidelity.spin.isEnabled()
+        assert slider.value() == round(100 * mode.fixed_fidelity)  # what the task uses
+        assert window.fidelity.value() == 0.5  # the user's, kept
         assert "fidelity" in slider.toolTip() and mode.title in slider.toolTip()
         assert window.task_note.isVisible()
         assert mode.checkpoint().filename in window.task_note.text()
