@@ -221,6 +221,9 @@ class MainWindow(QMainWindow):
         bar_layout.addWidget(self.inpaint_tools)
         # The panel's task note says what the hint says; the bar keeps it as its tooltip.
         self.inpaint_tools.hint.hide()
+        tools_layout = self.inpaint_tools.layout()
+        if tools_layout is not None:
+            tools_layout.addStretch(1)  # the tools stay together on the left
         self.inpaint_tools.setToolTip(self.inpaint_tools.hint.text())
         self.inpaint_bar.hide()
         self.stack = QStackedWidget()
