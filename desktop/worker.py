@@ -186,15 +186,13 @@ class InferenceWorker(QObject):
         analysis_generation: int,
         mask: DamageMask,
         faces: Mapping[int, FaceOptions] | None = None,
-        *,
-        photo: Any = None,
-        pipeline: Mapping[str, Any] | None = None,
     ) -> int:
         """Inpaint: the damage of a photo changed. Re-encode the faces whose damage changed
-        (`core.inpaint.remask` on `analysis`, made by job `analysis_generation`), or analyse
-        `photo` with the mask when `analysis` is None; then render. Emits `analyzed` (with
-        `remasked=True` when only the encoding changed) and `rendered`, both with this job's
-        generation. Newest wins, as for renders."""
+        (`Engine.remask` on the inpainting `analysis`, made by job `analysis_generation`), then
+        render. Emits `analyzed` (with `remasked=True`) and `rendered`, both with this job's
+        generation. Newest wins, as for renders, except that a superseded job still finishes
+        its re-encoding (a later one builds on it) and only skips its render. Before a photo
+        has an analysis, analyse it again with the mask instead (`analyze`)."""
         with self._cond:
             self._supersede_pictures(new_mask_of=doc_id)
         return self._submit(
@@ -205,8 +203,6 @@ class InferenceWorker(QObject):
             base_generation=int(analysis_generation),
             mask=mask,
             faces=dict(faces or {}),
-            photo=photo,
-            pipeline=dict(pipeline or {}),
             variant="inpainting",
         )
 
@@ -547,23 +543,16 @@ class InferenceWorker(QObject):
         base = payload["analysis"]
         with self._cond:
             newer = self._remasked.get(job.doc_id or 0)
-        if base is not None and newer is not None and newer[0] > payload["base_generation"]:
+        if newer is not None and newer[0] > payload["base_generation"]:
             base = newer[1]  # re-encoded by a mask job that finished after this was queued
-        if base is None:
-            analysis = self._analyze(
-                engine, job, payload["photo"], payload["pipeline"], "inpainting", payload["mask"]
-            )
-            remasked = False
-        else:
-            mask = _damage_array(payload["mask"], base.photo)
-            analysis = engine.remask(base, mask, cancel=self._cancel_check(job))
-            remasked = True
+        mask = _damage_array(payload["mask"], base.photo)
+        analysis = engine.remask(base, mask, cancel=self._cancel_check(job))
         if job.cancelled:
             return
         with self._cond:
             if job.doc_id is not None and not job.cancelled:
                 self._remasked[job.doc_id] = (job.generation, analysis)
-        self._emit_analyzed(job, analysis, time.perf_counter() - started, remasked=remasked)
+        self._emit_analyzed(job, analysis, time.perf_counter() - started, remasked=True)
         if job.superseded:
             return  # a newer picture was asked for; it builds on this encoding
         started = time.perf_counter()
