@@ -318,6 +318,25 @@ def test_painting_side_by_side_and_across_the_wipe(qtbot, window):
     window.compare.set_show_original(True)
     assert window.brush._clip_right is None
     window.compare.set_show_original(False)
+    # While a stroke is painted all of it shows, on both sides of the divider; the view stays
+    # fitted (painting is not panning).
+    assert view.fitting
+    viewport = view.viewport()
+    start = view.mapFromScene(QPointF(0.2 * width, 200))
+    QTest.mouseMove(viewport, start)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(viewport, view.mapFromScene(QPointF(0.6 * width, 200)))
+    assert view.painting and window.brush._clip_right is None and window.brush.painting
+    QTest.mouseRelease(
+        viewport,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        view.mapFromScene(QPointF(0.6 * width, 200)),
+    )
+    assert not view.painting and window.brush._clip_right == pytest.approx(0.3 * width / UPSCALE)
+    assert view.fitting and len(doc.damage.strokes) == 1
+    window.actions_.undo_stroke.trigger()
+    assert doc.damage.strokes == ()
 
     window.set_compare_mode("side_by_side")
     assert window.compare.left.overlay is window.brush and view.overlay is None
