@@ -19,6 +19,7 @@ from core.errors import WeightsMissingError
 from core.faces.detection import FaceDetector, RetinaFaceDetector
 from core.faces.masks import FaceParser
 from core.faces.upsample import BackgroundUpsampler, RealESRGANUpsampler, ResizeUpsampler
+from core.inpaint import remask as remask_faces
 from core.model import CodeFormer, load_model
 from core.photo import Photo
 from core.pipeline import (
@@ -181,6 +182,14 @@ class Engine:
             progress=progress,
             cancel=cancel,
         )
+
+    def remask(
+        self, analysis: Analysis, mask: np.ndarray, *, cancel: CancelCheck | None = None
+    ) -> Analysis:
+        """An inpainting analysis with its faces encoded for a new damage `mask` (H x W bool in
+        photo pixels): only the faces whose damage changed are encoded again
+        (`core.inpaint.remask`)."""
+        return remask_faces(analysis, self.model(analysis.variant), mask, cancel=cancel)
 
     def render(
         self,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from desktop.icons import icon
+from desktop.icons import icon, named_icon
+from desktop.task_mode import TaskMode
 
 Key = QKeySequence.StandardKey
 
@@ -36,6 +37,12 @@ class Actions:
     weights: QAction
     about: QAction
     compare_group: QActionGroup
+    # The tasks, checkable and exclusive (Alt+1, Alt+2, Alt+3), and Inpaint's stroke history.
+    tasks: dict[TaskMode, QAction]
+    task_group: QActionGroup
+    undo_stroke: QAction
+    redo_stroke: QAction
+    clear_damage: QAction
 
 
 def _action(
@@ -71,6 +78,16 @@ def build_actions(window: QMainWindow) -> Actions:
         window, "Show &Original", "Show the original photo (or hold Space or \\)", "original"
     )
     show_original.setCheckable(True)
+    task_group = QActionGroup(window)
+    tasks: dict[TaskMode, QAction] = {}
+    for number, mode in enumerate(TaskMode, start=1):
+        action = a(window, f"&{mode.title}", _task_tip(mode), None, [f"Alt+{number}"])
+        action.setIcon(named_icon(mode.icon_name))
+        action.setCheckable(True)
+        action.setData(mode.value)
+        task_group.addAction(action)
+        tasks[mode] = action
+    tasks[TaskMode.RESTORE].setChecked(True)
     return Actions(
         open=a(window, "&Open Photos…", "Open photos to restore", "open", [Key.Open]),
         open_folder=a(
@@ -112,7 +129,27 @@ def build_actions(window: QMainWindow) -> Actions:
         weights=a(window, "&Model Files…", "Download or import the model files", "weights"),
         about=a(window, "&About CodeFormer Studio", "Version and licences", "about"),
         compare_group=group,
+        tasks=tasks,
+        task_group=task_group,
+        undo_stroke=a(
+            window, "&Undo Stroke", "Undo the last brush stroke (Inpaint)", "undo", ["Ctrl+Z"]
+        ),
+        redo_stroke=a(
+            window,
+            "&Redo Stroke",
+            "Redo the brush stroke (Inpaint)",
+            "redo",
+            ["Ctrl+Shift+Z", "Ctrl+Y"],
+        ),
+        clear_damage=a(
+            window, "C&lear Painted Damage", "Remove everything painted (undoable)", "clear_damage"
+        ),
     )
+
+
+def _task_tip(mode: TaskMode) -> str:
+    what = mode.tooltip[0].lower() + mode.tooltip[1:]
+    return f"{mode.title}: {what}. Uses {mode.checkpoint().filename}"
 
 
 def build_menus(window: QMainWindow, actions: Actions, recent: QMenu) -> None:
@@ -130,9 +167,16 @@ def build_menus(window: QMainWindow, actions: Actions, recent: QMenu) -> None:
     file.addSeparator()
     file.addAction(actions.quit)
     edit = bar.addMenu("&Edit")
+    edit.addAction(actions.undo_stroke)
+    edit.addAction(actions.redo_stroke)
+    edit.addAction(actions.clear_damage)
+    edit.addSeparator()
     edit.addAction(actions.paste)
     edit.addSeparator()
     edit.addAction(actions.preferences)
+    task = bar.addMenu("&Task")
+    for action in actions.tasks.values():
+        task.addAction(action)
     view = bar.addMenu("&View")
     for action in (actions.wipe, actions.side_by_side, actions.show_original):
         view.addAction(action)

@@ -4,6 +4,11 @@ side with zoom and pan kept in sync. Zoom at the cursor, pan by dragging, fit an
 Scene units are pixels of the restored image; the original is scaled by the upscale factor to
 cover the same area. "100 %" means one image pixel per device pixel, so it is crisp on high-DPI
 screens (the view's scale is then 1 / devicePixelRatio).
+
+Inpaint puts a brush overlay (`set_overlay`, an item in photo pixels) over the original: in the
+wipe view, where its fill shows only on the original's side of the divider (the result's side shows
+what was filled in) except while a stroke is being painted, when all of it shows; side by side,
+on the original (left) view.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -95,6 +101,9 @@ class ImageView(QGraphicsView):
         self._highlight.setZValue(2)
         self._highlight.setVisible(False)
         self.scene().addItem(self._highlight)
+        self._overlay: QGraphicsItem | None = None  # a brush overlay in photo pixels
+        self._overlay_scale = 1.0
+        self._painting = False  # a stroke is being painted on the overlay
 
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setBackgroundBrush(QBrush(QColor("#1b1c1e")))
@@ -204,7 +213,45 @@ class ImageView(QGraphicsView):
         width = self.sceneRect().width()
         self._before.clip_x = self._divider * width if side == WIPE else None
         self._before.update()
+        overlay = self._overlay
+        if overlay is not None and hasattr(overlay, "set_clip_right"):
+            clip = None
+            if side == WIPE and not self._painting:
+                clip = self._divider * width / self._overlay_scale
+            overlay.set_clip_right(clip)
         self.viewport().update()
+
+    # -- the brush overlay ------------------------------------------------------------------
+
+    @property
+    def overlay(self) -> QGraphicsItem | None:
+        return self._overlay
+
+    def attach_overlay(self, item: QGraphicsItem, scale: float) -> None:
+        """Show `item` (coordinates: original-photo pixels) over the photo, scaled by `scale`
+        (restored pixels per original pixel)."""
+        if self._overlay is not item:
+            self.detach_overlay()
+            self._overlay = item
+            self.scene().addItem(item)
+        self._overlay_scale = scale or 1.0
+        item.setTransform(QTransform.fromScale(self._overlay_scale, self._overlay_scale))
+        self._update_items()
+
+    def detach_overlay(self) -> QGraphicsItem | None:
+        item, self._overlay = self._overlay, None
+        self._painting = False
+        if item is not None:
+            if hasattr(item, "set_clip_right"):
+                item.set_clip_right(None)
+            if item.scene() is self.scene():
+                self.scene().removeItem(item)
+            self.viewport().update()
+        return item
+
+    @property
+    def painting(self) -> bool:
+        return self._painting
 
     # -- zoom and pan -----------------------------------------------------------------------
 
@@ -314,22 +361,30 @@ class ImageView(QGraphicsView):
             self._dragging_divider = True
             event.accept()
             return
-        self._fit = self._fit and event.button() != Qt.MouseButton.LeftButton
+        fitting = self._fit
         super().mousePressEvent(event)
+        grabber = self.scene().mouseGrabberItem()
+        if grabber is not None and grabber is self._overlay:
+            # Painting keeps the view as it is (fitted stays fitted); a middle drag pans.
+            self._fit = fitting and event.button() != Qt.MouseButton.MiddleButton
+            if event.button() == Qt.MouseButton.LeftButton:
+                self._painting = True
+                self._update_items()
+        else:
+            self._fit = fitting and event.button() != Qt.MouseButton.LeftButton
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._dragging_divider:
             self._move_divider_to(event.position().x())
             event.accept()
             return
+        near_divider = not event.buttons() and self._near_divider(event.position().x())
         if not event.buttons():
-            cursor = (
-                Qt.CursorShape.SplitHCursor
-                if self._near_divider(event.position().x())
-                else Qt.CursorShape.OpenHandCursor
-            )
+            cursor = Qt.CursorShape.SplitHCursor if near_divider else Qt.CursorShape.OpenHandCursor
             self.viewport().setCursor(cursor)
         super().mouseMoveEvent(event)
+        if near_divider and self._overlay is not None:
+            self.viewport().setCursor(Qt.CursorShape.SplitHCursor)  # over the brush's cursor
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._dragging_divider and event.button() == Qt.MouseButton.LeftButton:
@@ -337,6 +392,9 @@ class ImageView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        if self._painting and event.button() == Qt.MouseButton.LeftButton:
+            self._painting = False
+            self._update_items()
 
     # -- overlay ----------------------------------------------------------------------------
 
@@ -430,6 +488,7 @@ class CompareView(QWidget):
         self._before_image: QImage | None = None
         self._after_image: QImage | None = None
         self._scale = 1.0
+        self._overlay: QGraphicsItem | None = None
 
     @property
     def mode(self) -> str:
@@ -444,6 +503,7 @@ class CompareView(QWidget):
         self.left.setVisible(mode == "side_by_side")
         self.main.set_role(WIPE if mode == "wipe" else AFTER)
         self._push_images()
+        self._place_overlay()
         self.mode_changed.emit(mode)
 
     def set_images(self, before: QImage | None, after: QImage | None, before_scale: float) -> None:
@@ -459,11 +519,43 @@ class CompareView(QWidget):
             self._after_image = after
         self._scale = before_scale
         self._push_images()
+        self._place_overlay()
 
     def clear(self) -> None:
         self._before = self._after = None
         self._before_image = self._after_image = None
         self._push_images()
+
+    # -- the brush overlay (Inpaint) --------------------------------------------------------
+
+    def set_overlay(self, item: QGraphicsItem | None) -> None:
+        """Show a brush overlay (coordinates: original-photo pixels) over the original: in the
+        wipe view, or on the left view side by side. None takes it away."""
+        if item is self._overlay:
+            return
+        for view in (self.main, self.left):
+            view.detach_overlay()
+        self._overlay = item
+        self._place_overlay()
+
+    @property
+    def overlay(self) -> QGraphicsItem | None:
+        return self._overlay
+
+    def overlay_view(self) -> ImageView | None:
+        """The view the overlay is painted in, or None."""
+        if self._overlay is None:
+            return None
+        return self.left if self._mode == "side_by_side" else self.main
+
+    def _place_overlay(self) -> None:
+        view = self.overlay_view()
+        if view is None or self._overlay is None:
+            return
+        other = self.main if view is self.left else self.left
+        if other.overlay is self._overlay:
+            other.detach_overlay()
+        view.attach_overlay(self._overlay, self._scale)
 
     def _push_images(self) -> None:
         self.main.set_images(self._before, self._after, self._scale)

@@ -1,4 +1,13 @@
-"""One open photo as the window sees it. Lives in the GUI thread only."""
+"""One open photo as the window sees it. Lives in the GUI thread only.
+
+A photo is worked on by one task at a time (Restore, Colorize or Inpaint: `PhotoDocument.mode`),
+and keeps what each task did in its own `TaskState`: the analysis for that task's variant, the
+face choices and the last result. Switching tasks and back shows the earlier result again without
+analysing anything. The damage painted for Inpaint (`PhotoDocument.damage`) belongs to the photo.
+
+The result properties of `PhotoDocument` (`analysis`, `result`, `status`...) read the state of the
+task on screen; the session writes through `doc.task_for(mode)`.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +18,10 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
+from core.damage_mask import DamageMask
 from desktop.jobs import FaceOptions
 from desktop.problems import Problem
+from desktop.task_mode import TaskMode
 
 
 class Status(enum.Enum):
@@ -34,25 +45,21 @@ class Status(enum.Enum):
 
 
 @dataclass(eq=False)
-class PhotoDocument:
-    """A photo in the filmstrip: its pixels once read, its analysis once done, its last result."""
+class TaskState:
+    """What one task did to a photo: its analysis (for the task's variant), the face choices,
+    the newest render asked for and the one on screen (which stays until a newer one arrives)."""
 
-    doc_id: int
-    name: str
-    path: Path | None = None  # None for a pasted image
-    status: Status = Status.LOADING
+    status: Status = Status.QUEUED
     problem: Problem | None = None
     progress: float = 0.0
     progress_text: str = ""
-    photo: Any = None  # core.photo.Photo
-    thumbnail: QImage | None = None
-    original: QImage | None = None  # the whole photo, 8-bit
     analysis: Any = None  # core.pipeline.Analysis
-    analysis_generation: int = 0
+    analysis_generation: int = 0  # the worker job that made `analysis` (or is making it)
     analysis_seconds: float = 0.0
+    analysis_damage: DamageMask | None = None  # Inpaint: the damage `analysis` is encoded for
+    mask_generation: int = 0  # Inpaint: the newest damage sent to the worker (its job)
     face_options: dict[int, FaceOptions] = field(default_factory=dict)
     face_images: dict[int, QImage] = field(default_factory=dict)  # aligned original crops
-    # The newest render asked for, and the one on screen (stays until a newer one arrives).
     render_generation: int = 0
     result: QImage | None = None
     result_generation: int = 0
@@ -66,6 +73,115 @@ class PhotoDocument:
     @property
     def render_pending(self) -> bool:
         return self.render_generation > self.result_generation
+
+    @property
+    def started(self) -> bool:
+        """An analysis was asked for (it may be queued, running, done or failed)."""
+        return self.analysis_generation > 0
+
+
+def _task_states() -> dict[TaskMode, TaskState]:
+    return {mode: TaskState() for mode in TaskMode}
+
+
+@dataclass(eq=False)
+class PhotoDocument:
+    """A photo in the filmstrip: its pixels once read, the task chosen for it, what each task did,
+    and the damage painted on it."""
+
+    doc_id: int
+    name: str
+    path: Path | None = None  # None for a pasted image
+    load_status: Status = Status.LOADING  # LOADING, then READY once read, or FAILED
+    load_problem: Problem | None = None
+    photo: Any = None  # core.photo.Photo
+    thumbnail: QImage | None = None
+    original: QImage | None = None  # the whole photo, 8-bit
+    mode: TaskMode = TaskMode.RESTORE
+    tasks: dict[TaskMode, TaskState] = field(default_factory=_task_states)
+    damage: DamageMask | None = None  # Inpaint: what is painted, in photo pixels (set on load)
+
+    # -- the task on screen -----------------------------------------------------------------
+
+    @property
+    def task(self) -> TaskState:
+        return self.tasks[self.mode]
+
+    def task_for(self, mode: TaskMode) -> TaskState:
+        return self.tasks[mode]
+
+    @property
+    def loaded(self) -> bool:
+        return self.photo is not None and self.load_status is Status.READY
+
+    @property
+    def status(self) -> Status:
+        """Opening or unreadable (the photo), else the status of the task on screen."""
+        return self.task.status if self.loaded else self.load_status
+
+    @property
+    def problem(self) -> Problem | None:
+        return self.task.problem if self.loaded else self.load_problem
+
+    @property
+    def progress(self) -> float:
+        return self.task.progress
+
+    @property
+    def progress_text(self) -> str:
+        return self.task.progress_text
+
+    @property
+    def analysis(self) -> Any:
+        return self.task.analysis
+
+    @property
+    def analysis_generation(self) -> int:
+        return self.task.analysis_generation
+
+    @property
+    def analysis_seconds(self) -> float:
+        return self.task.analysis_seconds
+
+    @property
+    def face_options(self) -> dict[int, FaceOptions]:
+        return self.task.face_options
+
+    @property
+    def face_images(self) -> dict[int, QImage]:
+        return self.task.face_images
+
+    @property
+    def render_generation(self) -> int:
+        return self.task.render_generation
+
+    @property
+    def result(self) -> QImage | None:
+        return self.task.result
+
+    @property
+    def result_generation(self) -> int:
+        return self.task.result_generation
+
+    @property
+    def result_fidelity(self) -> float | None:
+        return self.task.result_fidelity
+
+    @property
+    def result_faces(self) -> dict[int, QImage]:
+        return self.task.result_faces
+
+    @property
+    def result_seconds(self) -> float:
+        return self.task.result_seconds
+
+    @property
+    def result_finished_at(self) -> float:
+        return self.task.result_finished_at
+
+    @property
+    def render_pending(self) -> bool:
+        return self.task.render_pending
 
     @property
     def faces(self) -> tuple[Any, ...]:

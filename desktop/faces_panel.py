@@ -121,6 +121,14 @@ class FaceRow(QWidget):
             self.fidelity.setValue(value)
             self.fidelity.blockSignals(False)
 
+    def set_task(self, verb: str, own_fidelity: bool) -> None:
+        """Name the checkbox after the task ("Restore", "Colorize", "Inpaint"); `own_fidelity`:
+        whether a face may have its own fidelity (not where the task's fidelity is fixed)."""
+        self.restore.setText(verb)
+        self.restore.setToolTip(f"{verb} this face, or leave it as in the original")
+        self.own.setVisible(own_fidelity)
+        self.fidelity.setVisible(own_fidelity)
+
     def set_images(self, before: QImage | None, after: QImage | None) -> None:
         dpr = self.devicePixelRatioF()
         self.before.setPixmap(_thumb(before, dpr))
@@ -161,6 +169,7 @@ class FacesPanel(QWidget):
         layout.addWidget(self.list, 1)
         self._rows: dict[int, FaceRow] = {}
         self._indices: list[int] = []
+        self._task = ("Restore", True)
         self.set_hint("Open a photo to see its faces.")
 
     def set_hint(self, text: str) -> None:
@@ -184,6 +193,7 @@ class FacesPanel(QWidget):
         for index in self._indices:
             row = FaceRow(index, options.get(index, FaceOptions()))
             row.set_global_fidelity(global_fidelity)
+            row.set_task(*self._task)
             row.set_images(faces[index], None)
             row.options_changed.connect(self.options_changed)
             item = QListWidgetItem()
@@ -195,6 +205,12 @@ class FacesPanel(QWidget):
         self.list.blockSignals(False)
         count = len(self._indices)
         self.title.setText(f"Faces ({count})" if count else "Faces")
+
+    def set_task(self, verb: str, own_fidelity: bool) -> None:
+        """See `FaceRow.set_task`; applies to the rows shown and to those to come."""
+        self._task = (verb, own_fidelity)
+        for row in self._rows.values():
+            row.set_task(verb, own_fidelity)
 
     def set_results(self, before: Mapping[int, QImage], after: Mapping[int, QImage]) -> None:
         for index, row in self._rows.items():

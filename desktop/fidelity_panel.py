@@ -2,6 +2,9 @@
 
 `value_changed` fires on every change; `requested` is throttled (at most one per `interval_ms`
 while dragging, always ending with the last value), which is what goes to the worker.
+
+Tasks with a fixed fidelity (Colorize, Inpaint) grey the control out with `set_fixed(reason)`; the
+slider keeps its value for when Restore comes back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from desktop.throttle import Throttler
 
 STEPS = 100
 THROTTLE_MS = 80
+SLIDER_TIP = (
+    "Fidelity w. Towards Quality: the network trusts its learned faces (sharper, cleaner, "
+    "may look less like the person). Towards Identity: it keeps more of the original "
+    "(truer to the person, keeps more of the damage)."
+)
+SPIN_TIP = "Fidelity, 0 (quality) to 1 (identity)"
 
 
 class FidelityPanel(QWidget):
@@ -34,22 +43,21 @@ class FidelityPanel(QWidget):
         self._throttle = Throttler(THROTTLE_MS, self)
         self._throttle.triggered.connect(lambda v: self.requested.emit(float(v)))
 
+        self._fixed: str | None = None
+        self._kept = value
         title = QLabel("Fidelity")
         title.setObjectName("sectionTitle")
+        self._title = title
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, STEPS)
         self.slider.setPageStep(10)
-        self.slider.setToolTip(
-            "Fidelity w. Towards Quality: the network trusts its learned faces (sharper, cleaner, "
-            "may look less like the person). Towards Identity: it keeps more of the original "
-            "(truer to the person, keeps more of the damage)."
-        )
+        self.slider.setToolTip(SLIDER_TIP)
         self.slider.setAccessibleName("Fidelity")
         self.spin = QDoubleSpinBox()
         self.spin.setRange(0.0, 1.0)
         self.spin.setDecimals(2)
         self.spin.setSingleStep(0.05)
-        self.spin.setToolTip("Fidelity, 0 (quality) to 1 (identity)")
+        self.spin.setToolTip(SPIN_TIP)
         self.spin.setAccessibleName("Fidelity value")
         self.spin.setKeyboardTracking(False)
         self.spin.setFixedWidth(72)
@@ -59,6 +67,8 @@ class FidelityPanel(QWidget):
             label.setObjectName("endLabel")
         low.setToolTip("0: the cleanest face the network can make")
         high.setToolTip("1: as close to the original face as it can stay")
+        self._ends = (low, high)
+        self._end_tips = (low.toolTip(), high.toolTip())
 
         self.busy = qta.IconWidget()
         # The animation's timer runs only while busy (it would wake the app 100 times a second).
@@ -99,6 +109,9 @@ class FidelityPanel(QWidget):
         self.set_value(value)
 
     def value(self) -> float:
+        """The user's fidelity (kept while a task's fixed value is shown)."""
+        if self._fixed is not None:
+            return self._kept
         return round(self.spin.value(), 2)
 
     def set_value(self, value: float) -> None:
@@ -149,12 +162,38 @@ class FidelityPanel(QWidget):
         timers = [info[0] for info in self._spinner.info.values()]
         return any(timer.isActive() for timer in timers)
 
+    def set_fixed(self, reason: str | None, value: float | None = None) -> None:
+        """Grey the fidelity out showing the task's fixed `value`, `reason` saying why in the
+        tooltips, or give it back with None. The user's value is kept (`value()`) and comes back;
+        nothing is emitted."""
+        if reason is None:
+            if self._fixed is not None:
+                self._fixed = None
+                self.set_value(self._kept)
+        else:
+            if self._fixed is None:
+                self._kept = self.value()
+            self._fixed = reason
+            if value is not None:
+                self.set_value(value)
+        for widget in (self.slider, self.spin, self._title, *self._ends):
+            widget.setEnabled(reason is None)
+        self.slider.setToolTip(reason or SLIDER_TIP)
+        self.spin.setToolTip(reason or SPIN_TIP)
+        self._title.setToolTip(reason or "")
+        for end, tip in zip(self._ends, self._end_tips, strict=True):
+            end.setToolTip(reason or tip)
+
+    @property
+    def fixed(self) -> bool:
+        return self._fixed is not None
+
     def set_shown(self, fidelity: float | None, seconds: float | None = None) -> None:
         """Say which fidelity the picture on screen was computed for."""
         if fidelity is None:
             self.shown.setText("")
             return
-        text = f"Showing fidelity {fidelity:.2f}"
+        text = f"{'Fixed' if self._fixed else 'Showing'} fidelity {fidelity:.2f}"
         if seconds is not None:
             text += f" · rendered in {seconds:.2f} s"
         self.shown.setText(text)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.document import PhotoDocument, Status
 from desktop.icons import icon
 from desktop.session import Session
+from desktop.task_mode import TaskMode
 
 DOC_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -116,16 +117,17 @@ class PhotoListModel(QAbstractListModel):
 
 
 def status_text(doc: PhotoDocument) -> str:
+    """The photo's status, its task first when that is not Restore ("Colorize · 1 face")."""
+    task = doc.mode.title if doc.loaded and doc.mode is not TaskMode.RESTORE else ""
     if doc.status is Status.ANALYSING and doc.progress > 0:
-        return f"Analysing… {round(doc.progress * 100)} %"
-    if doc.status is Status.READY and doc.analysis is not None:
+        text = f"Analysing… {round(doc.progress * 100)} %"
+    elif doc.status is Status.READY and doc.analysis is not None:
         count = len(doc.faces)
-        return (
-            "Ready · no face"
-            if count == 0
-            else f"Ready · {count} face" + ("s" if count > 1 else "")
-        )
-    return doc.status.label
+        faces = "no face" if count == 0 else f"{count} face" + ("s" if count > 1 else "")
+        text = faces if task else f"Ready · {faces}"  # the dot says ready too
+    else:
+        text = doc.status.label
+    return f"{task} · {text}" if task else text
 
 
 class PhotoDelegate(QStyledItemDelegate):
@@ -186,7 +188,9 @@ class PhotoDelegate(QStyledItemDelegate):
         painter.drawText(
             status_rect,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            status_text(doc),
+            painter.fontMetrics().elidedText(
+                status_text(doc), Qt.TextElideMode.ElideRight, status_rect.width()
+            ),
         )
         if doc.status is Status.ANALYSING:
             bar = QRect(text_left, rect.bottom() - 6, rect.right() - text_left - 8, 3)

@@ -43,8 +43,16 @@ NAMES = {
     "ready": "mdi6.check-circle",
     "queued": "mdi6.timer-sand",
     "failed": "mdi6.image-broken-variant",
+    "undo": "mdi6.undo",
+    "redo": "mdi6.redo",
+    "clear_damage": "mdi6.delete-sweep-outline",
 }
 
 
 def icon(name: str, color: str = ICON_COLOR) -> QIcon:
     return qta.icon(NAMES[name], color=color, color_disabled=ICON_COLOR_DISABLED)
+
+
+def named_icon(qtawesome_name: str, color: str = ICON_COLOR) -> QIcon:
+    """An icon by its qtawesome name (e.g. `TaskMode.icon_name`)."""
+    return qta.icon(qtawesome_name, color=color, color_disabled=ICON_COLOR_DISABLED)

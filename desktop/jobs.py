@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
+from core.damage_mask import DamageMask
 from core.photo import Photo
 from desktop.problems import Problem
 
@@ -34,10 +35,11 @@ class ExportTarget:
     source: Path | None = None  # read from here when `photo` is None
     photo: Photo | None = None
     analysis: Any = None  # a core Analysis, or None to analyse first
-    fidelity: float = 0.5
+    fidelity: float | None = 0.5  # None: the variant's fixed fidelity (Colorize, Inpaint)
     faces: Mapping[int, FaceOptions] = field(default_factory=dict)
     pipeline: Mapping[str, Any] = field(default_factory=dict)  # used when analysing first
     variant: str = "restoration"
+    mask: DamageMask | None = None  # inpainting: the damage, used when analysing first
     format: str | None = None  # Pillow's name ("JPEG", "PNG", "WEBP", "TIFF"); None: from suffix
     quality: int = 95
     keep_metadata: bool = True
@@ -54,6 +56,10 @@ class AnalysisDone:
     analysis: Any  # core.pipeline.Analysis
     seconds: float
     faces: Mapping[int, QImage] = field(default_factory=dict)  # index -> aligned original crop
+    variant: str = "restoration"
+    # True when only the damage changed (Inpaint): the same faces, encoded for the new mask.
+    remasked: bool = False
+    mask: DamageMask | None = None  # Inpaint: the damage the faces were encoded for
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,14 +71,16 @@ class RenderDone:
     faces: Mapping[int, QImage]  # index -> restored face crop
     seconds: float
     finished_at: float  # time.time()
+    variant: str = "restoration"
 
 
 @dataclass(frozen=True, kw_only=True)
 class JobFailed:
     doc_id: int | None
     generation: int
-    kind: str  # "analyze", "render", "export", "engine"
+    kind: str  # "analyze", "render", "mask", "export", "engine"
     problem: Problem
+    variant: str = "restoration"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +89,7 @@ class Progress:
     generation: int
     text: str
     fraction: float
+    variant: str = "restoration"
 
 
 @dataclass(frozen=True, kw_only=True)

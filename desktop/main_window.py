@@ -2,6 +2,12 @@
 
 The window receives a Session (its model) and shows it; all work happens in the session's
 threads.
+
+Tasks: the toolbar's Restore / Colorize / Inpaint switch (Task menu, Alt+1..3) sets the task of the
+photo on screen (each photo keeps its own). Colorize and Inpaint grey the fidelity out (their
+fidelity is fixed) and say what they do under it. Inpaint shows the brush overlay over the photo
+in the compare view and its toolbar above it; strokes go to the session, which sends them to the
+worker throttled; Edit ▸ Undo Stroke / Redo Stroke act on the photo's strokes.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -36,12 +43,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.about_dialog import AboutDialog
 from desktop.actions import build_actions, build_menus
+from desktop.brush_overlay import BrushOverlay
 from desktop.compare_view import CompareView
 from desktop.document import PhotoDocument, Status
 from desktop.empty_state import EmptyState
@@ -51,6 +60,7 @@ from desktop.fidelity_panel import FidelityPanel
 from desktop.filmstrip import Filmstrip, status_text
 from desktop.icons import icon
 from desktop.images import rgb_from_qimage
+from desktop.inpaint_toolbar import InpaintToolbar
 from desktop.jobs import ExportFinished, WeightsNeeded
 from desktop.message_bar import MessageBar
 from desktop.preferences_dialog import PreferencesDialog
@@ -59,6 +69,7 @@ from desktop.resources import sample_photo_path
 from desktop.saving import Saver
 from desktop.session import Session
 from desktop.settings import SettingsStore, StudioSettings
+from desktop.task_mode import TaskMode
 from desktop.worker import EngineFactory
 
 log = logging.getLogger(__name__)
@@ -69,6 +80,26 @@ DETECTOR_FILES = {
     "retinaface_resnet50": "detection-resnet50",
     "retinaface_mobile0.25": "detection-mobilenet",
 }
+RESULT_LABELS = {
+    TaskMode.RESTORE: "Restored",
+    TaskMode.COLORIZE: "Colorized",
+    TaskMode.INPAINT: "Inpainted",
+}
+WORKING = {
+    TaskMode.RESTORE: "restoring…",
+    TaskMode.COLORIZE: "colorizing…",
+    TaskMode.INPAINT: "inpainting…",
+}
+
+
+def fixed_fidelity_reason(mode: TaskMode) -> str | None:
+    """Why the fidelity slider is greyed out in `mode`, or None where it applies."""
+    if mode.uses_fidelity:
+        return None
+    return (
+        f"{mode.title} always uses fidelity {mode.fixed_fidelity:.0f}, as the official "
+        f"{mode.variant} model does. The slider applies to Restore."
+    )
 
 
 class MainWindow(QMainWindow):
@@ -93,6 +124,8 @@ class MainWindow(QMainWindow):
         self._first_run_shown = False
         self._holding: set[int] = set()
         self._closing = False
+        self._last_needed: WeightsNeeded | None = None
+        self._brush_doc: PhotoDocument | None = None  # whose damage the brush shows
         self.setWindowTitle("CodeFormer Studio")
         self.setAcceptDrops(True)
         self.setMinimumSize(880, 560)
@@ -110,6 +143,7 @@ class MainWindow(QMainWindow):
         self._restore_window()
         self.compare.set_mode(session.settings.compare_mode)
         self._sync_compare_actions()
+        self._show_task(session.default_mode, None)
         self._update_actions()
         QApplication.instance().installEventFilter(self)
 
@@ -123,6 +157,8 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (a.open, a.save, a.export_all):
             bar.addAction(action)
+        bar.addSeparator()
+        bar.addWidget(self._task_switch())
         bar.addSeparator()
         for action in (a.wipe, a.side_by_side):
             bar.addAction(action)
@@ -142,6 +178,24 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
         self.toolbar = bar
 
+    def _task_switch(self) -> QWidget:
+        """Restore | Colorize | Inpaint as one segmented control."""
+        box = QFrame()
+        box.setObjectName("taskSwitch")
+        layout = QHBoxLayout(box)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        self.task_buttons: dict[TaskMode, QToolButton] = {}
+        for mode, action in self.actions_.tasks.items():
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setAutoRaise(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            layout.addWidget(button)
+            self.task_buttons[mode] = button
+        return box
+
     def _build_body(self) -> None:
         s = self.session
         self.filmstrip = Filmstrip(s)
@@ -158,6 +212,20 @@ class MainWindow(QMainWindow):
         self.message_bar = MessageBar()
         self.empty = EmptyState()
         self.compare = CompareView()
+        self.brush = BrushOverlay()
+        self.inpaint_tools = InpaintToolbar()
+        self.inpaint_bar = QFrame()
+        self.inpaint_bar.setObjectName("inpaintBar")
+        bar_layout = QHBoxLayout(self.inpaint_bar)
+        bar_layout.setContentsMargins(0, 0, 0, 0)
+        bar_layout.addWidget(self.inpaint_tools)
+        # The panel's task note says what the hint says; the bar keeps it as its tooltip.
+        self.inpaint_tools.hint.hide()
+        tools_layout = self.inpaint_tools.layout()
+        if tools_layout is not None:
+            tools_layout.addStretch(1)  # the tools stay together on the left
+        self.inpaint_tools.setToolTip(self.inpaint_tools.hint.text())
+        self.inpaint_bar.hide()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.compare)
@@ -166,9 +234,14 @@ class MainWindow(QMainWindow):
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.setSpacing(0)
         center_layout.addWidget(self.message_bar)
+        center_layout.addWidget(self.inpaint_bar)
         center_layout.addWidget(self.stack, 1)
 
         self.fidelity = FidelityPanel(s.fidelity)
+        self.task_note = QLabel("")
+        self.task_note.setObjectName("taskNote")
+        self.task_note.setWordWrap(True)
+        self.task_note.hide()
         self.faces = FacesPanel()
         right = QWidget()
         right.setObjectName("sidePanel")
@@ -176,6 +249,7 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(10, 10, 10, 8)
         right_layout.setSpacing(12)
         right_layout.addWidget(self.fidelity)
+        right_layout.addWidget(self.task_note)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         line.setObjectName("separator")
@@ -228,6 +302,13 @@ class MainWindow(QMainWindow):
         a.preferences.triggered.connect(lambda: self.open_preferences())
         a.weights.triggered.connect(lambda: self.open_weights_dialog(None))
         a.about.triggered.connect(self.show_about)
+        for mode, action in a.tasks.items():
+            action.triggered.connect(lambda _=False, m=mode: self.set_task(m))
+        a.undo_stroke.triggered.connect(self.brush.undo)
+        a.redo_stroke.triggered.connect(self.brush.redo)
+        a.clear_damage.triggered.connect(self.brush.clear)
+        self.brush.mask_changed.connect(self._on_brush_mask)
+        self.brush.history_changed.connect(self._update_actions)
         self.empty.open_requested.connect(self.choose_photos)
         self.empty.sample_requested.connect(self.open_sample)
         self.filmstrip.document_activated.connect(s.set_current)
@@ -246,6 +327,7 @@ class MainWindow(QMainWindow):
         s.analysis_changed.connect(self._on_analysis_changed)
         s.result_changed.connect(self._on_result)
         s.render_pending_changed.connect(self.fidelity.set_busy)
+        s.mode_changed.connect(self._on_mode_changed)
         s.problem.connect(self._on_problem)
         s.weights_needed.connect(self._on_weights_needed)
         s.engine_ready.connect(self._on_engine_ready)
@@ -375,6 +457,7 @@ class MainWindow(QMainWindow):
 
     def _show_document(self, doc: PhotoDocument | None) -> None:
         self._update_actions()
+        self._show_task(doc.mode if doc is not None else self.session.default_mode, doc)
         if doc is None:
             self.stack.setCurrentWidget(self.empty)
             self.compare.clear()
@@ -400,9 +483,11 @@ class MainWindow(QMainWindow):
             scale = after.width() / before.width()
         self.compare.set_images(before, after, scale)
         fidelity = (
-            f" · fidelity {doc.result_fidelity:.2f}" if doc.result_fidelity is not None else ""
+            f" · fidelity {doc.result_fidelity:.2f}"
+            if doc.result_fidelity is not None and doc.mode.uses_fidelity
+            else ""
         )
-        self.compare.set_labels("Original", f"Restored{fidelity}")
+        self.compare.set_labels("Original", f"{RESULT_LABELS[doc.mode]}{fidelity}")
 
     def _on_document_changed(self, doc: PhotoDocument) -> None:
         if doc is not self.session.current:
@@ -413,19 +498,23 @@ class MainWindow(QMainWindow):
         if doc.status is Status.FAILED and doc.problem is not None:
             text = f"{doc.name}: {doc.problem.message}"
         self.photo_status.setText(text)
+        if doc.damage is not None and self._brush_doc is not doc and doc.mode.needs_mask:
+            self._show_brush(doc)  # the photo was read: its damage can be painted now
         if doc.status in (Status.LOADING, Status.QUEUED, Status.ANALYSING):
             self.faces.set_hint(f"{status_text(doc)} Faces appear when the analysis is done.")
         elif doc.status is Status.FAILED:
             self.faces.set_hint("This photo could not be analysed.")
         elif doc.status is Status.NEEDS_WEIGHTS:
-            self.faces.set_hint("The model files are missing (Help ▸ Model Files…).")
+            self.faces.set_hint(
+                f"{doc.mode.title} needs {doc.mode.checkpoint().filename} (Help ▸ Model Files…)."
+            )
         if doc.original is not None and self.compare.main.sceneRect().isEmpty():
             self._push_images(doc)
         waiting = {
             Status.LOADING: "opening…",
             Status.QUEUED: "queued for analysis",
             Status.ANALYSING: "analysing…",
-            Status.READY: "restoring…",
+            Status.READY: WORKING[doc.mode],
         }.get(doc.status, "")
         self.compare.set_waiting(waiting)
         self._update_actions()
@@ -438,10 +527,11 @@ class MainWindow(QMainWindow):
         self.faces.set_results(crops, doc.result_faces)
         if doc.analysis is not None:
             count = len(doc.faces)
+            hint = "Select a face to outline it in the photo."
+            if doc.mode.needs_mask:
+                hint = "Paint over the damage on a face; select a face to outline it."
             self.faces.set_hint(
-                "No face was found in this photo; it is shown unchanged."
-                if count == 0
-                else "Select a face to outline it in the photo."
+                "No face was found in this photo; it is shown unchanged." if count == 0 else hint
             )
         self.compare.set_highlight(None)
 
@@ -451,6 +541,8 @@ class MainWindow(QMainWindow):
         self._push_images(doc)
         self.faces.set_results(doc.face_images, doc.result_faces)
         self.fidelity.set_shown(doc.result_fidelity, doc.result_seconds)
+        if doc.result is None:
+            return
         when = time.strftime("%H:%M:%S", time.localtime(doc.result_finished_at))
         self.render_status.setText(f"Last render {doc.result_seconds:.2f} s at {when}")
         self._update_actions()
@@ -478,6 +570,65 @@ class MainWindow(QMainWindow):
         self._device = description
         self.device_status.setText(f"Device: {description}" if description else "")
 
+    # -- tasks ------------------------------------------------------------------------------
+
+    def set_task(self, mode: TaskMode) -> None:
+        """Work on the photo on screen with this task (and open new photos in it)."""
+        doc = self.session.current
+        if doc is None:
+            self.session.set_default_mode(mode)
+            self._show_task(mode, None)
+        else:
+            self.session.set_mode(doc, mode)
+        self.actions_.tasks[mode].setChecked(True)
+
+    @property
+    def task(self) -> TaskMode:
+        doc = self.session.current
+        return doc.mode if doc is not None else self.session.default_mode
+
+    def _on_mode_changed(self, doc: PhotoDocument) -> None:
+        if doc is self.session.current:
+            self._show_document(doc)
+
+    def _show_task(self, mode: TaskMode, doc: PhotoDocument | None) -> None:
+        """The controls of a task: the switch, the fidelity, the note, the brush."""
+        self.actions_.tasks[mode].setChecked(True)
+        reason = fixed_fidelity_reason(mode)
+        self.fidelity.set_fixed(reason, mode.fixed_fidelity)
+        if mode is TaskMode.RESTORE:
+            self.task_note.hide()
+        else:
+            self.task_note.setText(f"{mode.note}\nModel: {mode.checkpoint().filename}")
+            self.task_note.show()
+        self.faces.set_task(mode.title, mode.uses_fidelity)
+        inpaint = mode.needs_mask and doc is not None
+        self.inpaint_bar.setVisible(inpaint)
+        if inpaint and doc is not None and doc.damage is not None:
+            self._show_brush(doc)
+        else:
+            self._hide_brush()
+        self._update_actions()
+
+    def _show_brush(self, doc: PhotoDocument) -> None:
+        assert doc.damage is not None
+        if self._brush_doc is not doc or self.brush.mask() is not doc.damage:
+            self.brush.set_mask(doc.damage)
+        self._brush_doc = doc
+        self.compare.set_overlay(self.brush)
+        self.inpaint_tools.bind(self.brush)
+        self._update_actions()
+
+    def _hide_brush(self) -> None:
+        self._brush_doc = None
+        self.compare.set_overlay(None)
+        self.inpaint_tools.bind(None)
+
+    def _on_brush_mask(self, mask: Any) -> None:
+        doc = self._brush_doc
+        if doc is not None and doc in self.session.documents:
+            self.session.set_damage(doc, mask)
+
     def set_compare_mode(self, mode: str) -> None:
         self.compare.set_mode(mode)
         self._sync_compare_actions()
@@ -501,6 +652,11 @@ class MainWindow(QMainWindow):
         many = len(self.session.documents) > 1
         a.next_photo.setEnabled(many)
         a.previous_photo.setEnabled(many)
+        painting = self._brush_doc is not None and self.compare.overlay is self.brush
+        mask = self.brush.mask()
+        a.undo_stroke.setEnabled(painting and mask.can_undo)
+        a.redo_stroke.setEnabled(painting and mask.can_redo)
+        a.clear_damage.setEnabled(painting and not mask.is_empty)
 
     # -- holding a key to see the original --------------------------------------------------
 
@@ -550,6 +706,21 @@ class MainWindow(QMainWindow):
             self.session.retry(self.session.current)
 
     def _on_weights_needed(self, needed: WeightsNeeded) -> None:
+        doc = self.session.current
+        asked = (
+            needed.variant != TaskMode.RESTORE.variant
+            and doc is not None
+            and needed.doc_id == doc.doc_id
+            and doc.mode.variant == needed.variant
+        )
+        if asked:
+            # The user chose a task whose model is missing: offer it at once.
+            self._last_needed = needed
+            mode = TaskMode.from_variant(needed.variant)
+            self.open_weights_dialog(
+                needed, heading=f"{mode.title} needs {mode.checkpoint().filename}"
+            )
+            return
         if not self._first_run_shown:
             self._first_run_shown = True
             self.open_weights_dialog(needed, first_run=True)
@@ -565,16 +736,22 @@ class MainWindow(QMainWindow):
             )
         self._last_needed = needed
 
-    def open_weights_dialog(self, needed: WeightsNeeded | None, first_run: bool = False) -> Any:
+    def open_weights_dialog(
+        self, needed: WeightsNeeded | None, first_run: bool = False, heading: str | None = None
+    ) -> Any:
         from desktop.weights_dialog import WeightsDialog
 
-        if self._weights_dialog is not None and self._weights_dialog.isVisible():
-            self._weights_dialog.raise_()
-            return self._weights_dialog
-        needed = needed or getattr(self, "_last_needed", None)
+        needed = needed or self._last_needed
         files = list(needed.files) if needed is not None else self._catalogue_files()
+        shown = self._weights_dialog
+        if shown is not None and shown.isVisible():
+            listed = {f.filename for f in shown.files}
+            if shown.downloading or all(f.filename in listed for f in files):
+                shown.raise_()
+                return shown
+            shown.close()  # another task's files: list those instead
         folder = self._weights_folder()
-        dialog = WeightsDialog(files, folder, first_run=first_run, parent=self)
+        dialog = WeightsDialog(files, folder, first_run=first_run, heading=heading, parent=self)
         dialog.installed.connect(self._on_weights_installed)
         dialog.show()
         self._weights_dialog = dialog
@@ -586,6 +763,8 @@ class MainWindow(QMainWindow):
 
         settings = self.session.settings
         files = [codeformer_file("restoration"), weights_file(DETECTOR_FILES[settings.detector])]
+        if self.task is not TaskMode.RESTORE:
+            files.insert(1, self.task.checkpoint())
         if settings.paste_mask == "parsing":
             files.append(weights_file("parsing-parsenet"))
         if settings.background == "realesrgan" or settings.face_upsample:

@@ -1,8 +1,14 @@
 """The open photos and what is being done with them: the window's model (no widgets here).
 
 The window receives a Session and shows it; the Session never knows the window. It owns the photo
-loader and drives the inference worker: analyses once per photo, renders for the photo on screen
-(the newest request wins; older results are dropped by generation number), exports.
+loader and drives the inference worker: analyses once per photo and task, renders for the photo on
+screen (the newest request wins; older results are dropped by generation number), exports.
+
+Each photo has its own task (Restore, Colorize, Inpaint: `set_mode`) and keeps one analysis and
+result per task, so switching tasks or photos and back shows the earlier result at once. New photos
+open in the task chosen last. For Inpaint, the damage painted on a photo (`set_damage`) goes to the
+worker at most every `MASK_THROTTLE_MS`: it re-encodes only the faces whose damage changed, then
+renders.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from desktop.document import PhotoDocument, Status
+from core.damage_mask import DamageMask
+from desktop.document import PhotoDocument, Status, TaskState
 from desktop.jobs import (
     AnalysisDone,
     ExportTarget,
@@ -29,9 +36,13 @@ from desktop.jobs import (
 from desktop.loader import LoadedPhoto, LoadFailed, PhotoLoader, previews_of
 from desktop.problems import Problem
 from desktop.settings import StudioSettings
+from desktop.task_mode import TaskMode
+from desktop.throttle import Throttler
 from desktop.worker import EngineFactory, InferenceWorker
 
 log = logging.getLogger(__name__)
+
+MASK_THROTTLE_MS = 150
 
 
 def expand_paths(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
@@ -49,6 +60,8 @@ class Session(QObject):
     analysis_changed = Signal(object)  # a document got (or lost) its analysis
     result_changed = Signal(object)  # a document's shown result was replaced
     render_pending_changed = Signal(bool)  # for the photo on screen
+    mode_changed = Signal(object)  # PhotoDocument: its task changed
+    damage_changed = Signal(object)  # PhotoDocument: its painted damage changed
     problem = Signal(object, object)  # Problem, PhotoDocument or None
     weights_needed = Signal(object)  # WeightsNeeded
     engine_ready = Signal(str)
@@ -66,7 +79,10 @@ class Session(QObject):
         self._docs: list[PhotoDocument] = []
         self._ids = itertools.count(1)
         self._current: PhotoDocument | None = None
+        self._default_mode = TaskMode.RESTORE
         self.stale_results_dropped = 0
+        self._mask_throttle = Throttler(MASK_THROTTLE_MS, self)
+        self._mask_throttle.triggered.connect(self._send_mask)
         self.loader = PhotoLoader(self)
         self.worker = InferenceWorker(engine_factory, self)
         self.loader.loaded.connect(self._on_loaded)
@@ -100,6 +116,11 @@ class Session(QObject):
     def fidelity(self) -> float:
         return self._fidelity
 
+    @property
+    def default_mode(self) -> TaskMode:
+        """The task new photos open in: the one chosen last."""
+        return self._default_mode
+
     def document(self, doc_id: int) -> PhotoDocument | None:
         return next((d for d in self._docs if d.doc_id == doc_id), None)
 
@@ -131,7 +152,12 @@ class Session(QObject):
             if existing is not None:
                 opened.append(existing)
                 continue
-            doc = PhotoDocument(doc_id=next(self._ids), name=path.name, path=path.resolve())
+            doc = PhotoDocument(
+                doc_id=next(self._ids),
+                name=path.name,
+                path=path.resolve(),
+                mode=self._default_mode,
+            )
             self._docs.append(doc)
             self.document_added.emit(doc)
             self.loader.load(doc.doc_id, path)
@@ -142,7 +168,7 @@ class Session(QObject):
 
     def open_photo(self, photo: Any, name: str) -> PhotoDocument:
         """Open a photo that is already in memory (pasted), and make it current."""
-        doc = PhotoDocument(doc_id=next(self._ids), name=name)
+        doc = PhotoDocument(doc_id=next(self._ids), name=name, mode=self._default_mode)
         self._docs.append(doc)
         self.document_added.emit(doc)
         thumbnail, preview = previews_of(photo)
@@ -171,49 +197,133 @@ class Session(QObject):
     def set_current(self, doc: PhotoDocument | None) -> None:
         if doc is self._current:
             return
+        self._mask_throttle.flush()  # the damage painted on the photo left goes to the worker
         previous = self._current
-        if previous is not None and previous.render_pending:
-            previous.render_generation = previous.result_generation  # abandoned with the focus
+        if previous is not None:
+            _abandon_render(previous.task)
         self._current = doc
         self.worker.focus(doc.doc_id if doc is not None else None)
         self.current_changed.emit(doc)
-        if doc is not None and doc.analysis is not None and doc.result_key != self._render_key(doc):
+        if (
+            doc is not None
+            and doc.analysis is not None
+            and doc.task.result_key != self._render_key(doc)
+        ):
             self.request_render(doc)
         self.render_pending_changed.emit(bool(doc and doc.render_pending))
+
+    # -- tasks (Restore, Colorize, Inpaint) ---------------------------------------------------
+
+    def set_mode(self, doc: PhotoDocument, mode: TaskMode) -> None:
+        """Work on `doc` with another task. Its analysis for that task is made once (now, if it
+        was never made); an earlier result is shown again at once. New photos open in `mode`."""
+        self._default_mode = mode
+        if doc.mode is mode:
+            return
+        self._mask_throttle.flush()
+        _abandon_render(doc.task)
+        doc.mode = mode
+        self.mode_changed.emit(doc)
+        self.document_changed.emit(doc)
+        if doc.loaded:
+            task = doc.task
+            if not task.started or task.status is Status.NEEDS_WEIGHTS:
+                self._analyse(doc)
+            elif task.analysis is not None and doc is self._current:
+                self.request_render(doc)  # nothing new when its result is already there
+        if doc is self._current:
+            self.render_pending_changed.emit(doc.render_pending)
+
+    def set_default_mode(self, mode: TaskMode) -> None:
+        """The task new photos open in (set by `set_mode` too)."""
+        self._default_mode = mode
+
+    def set_damage(self, doc: PhotoDocument, mask: DamageMask) -> None:
+        """The damage painted on `doc` changed (a stroke, undo, redo, clear): Inpaint it again.
+
+        Sent to the worker throttled (at once, then at most every MASK_THROTTLE_MS)."""
+        if doc.photo is not None and mask.shape != (doc.photo.height, doc.photo.width):
+            raise ValueError(
+                f"a {mask.size} mask for the {doc.photo.width}x{doc.photo.height} photo"
+            )
+        if mask is doc.damage:
+            return
+        doc.damage = mask
+        self.damage_changed.emit(doc)
+        pending = self._mask_throttle.pending
+        if pending is not None and pending is not doc:
+            self._mask_throttle.flush()  # another photo's damage goes first
+        self._mask_throttle.call(doc)
+
+    def _send_mask(self, doc: object) -> None:
+        assert isinstance(doc, PhotoDocument)
+        if doc not in self._docs or not doc.loaded or self._closed or doc.damage is None:
+            return
+        task = doc.task_for(TaskMode.INPAINT)
+        if task.analysis is None:
+            if task.started and task.status in (Status.QUEUED, Status.ANALYSING):
+                self._analyse(doc, TaskMode.INPAINT)  # again, with the newest damage
+            return
+        generation = self.worker.remask(
+            doc.doc_id,
+            task.analysis,
+            task.analysis_generation,
+            doc.damage,
+            dict(task.face_options),
+        )
+        task.mask_generation = generation
+        if doc.mode is TaskMode.INPAINT:
+            task.requested_key = self._render_key(doc, TaskMode.INPAINT, generation)
+            task.render_generation = generation
+            if doc is self._current:
+                self.render_pending_changed.emit(True)
 
     # -- fidelity, faces and renders ---------------------------------------------------------
 
     def set_fidelity(self, fidelity: float) -> None:
-        """The global fidelity (0 quality .. 1 identity); the photo on screen is rendered again."""
+        """The global fidelity (0 quality .. 1 identity); the photo on screen is rendered again
+        if its task uses it (Restore)."""
         fidelity = min(max(float(fidelity), 0.0), 1.0)
         self._fidelity = fidelity
         if self._current is not None and self._current.analysis is not None:
             self.request_render(self._current)
 
     def set_face_options(self, doc: PhotoDocument, index: int, options: FaceOptions) -> None:
-        doc.face_options[index] = options
+        doc.task.face_options[index] = options
         if doc.analysis is not None:
             self.request_render(doc)
 
-    def _render_key(self, doc: PhotoDocument) -> tuple[Any, ...]:
-        faces = tuple(sorted((i, o.enabled, o.fidelity) for i, o in doc.face_options.items()))
-        return (round(self._fidelity, 4), faces, doc.analysis_generation)
+    def render_fidelity(self, doc: PhotoDocument) -> float | None:
+        """The fidelity a render of `doc` asks for: the slider's in Restore, else None (fixed)."""
+        return doc.mode.render_fidelity(self._fidelity)
+
+    def _render_key(
+        self, doc: PhotoDocument, mode: TaskMode | None = None, generation: int | None = None
+    ) -> tuple[Any, ...]:
+        mode = mode or doc.mode
+        task = doc.task_for(mode)
+        faces = tuple(sorted((i, o.enabled, o.fidelity) for i, o in task.face_options.items()))
+        fidelity = mode.render_fidelity(self._fidelity)
+        analysis = task.analysis_generation if generation is None else generation
+        return (None if fidelity is None else round(fidelity, 4), faces, analysis)
 
     def request_render(self, doc: PhotoDocument) -> int:
-        if doc.analysis is None:
+        """Render the task on screen of `doc` unless that very render is shown or pending."""
+        task = doc.task
+        if task.analysis is None:
             raise ValueError(f"{doc.name} has not been analysed yet")
         key = self._render_key(doc)
-        if doc.render_pending and doc.requested_key == key:
-            return doc.render_generation
-        if not doc.render_pending and doc.result_key == key:
-            return doc.result_generation
-        doc.requested_key = key
-        doc.render_generation = self.worker.render(
-            doc.doc_id, doc.analysis, self._fidelity, dict(doc.face_options)
+        if task.render_pending and task.requested_key == key:
+            return task.render_generation
+        if not task.render_pending and task.result_key == key:
+            return task.result_generation
+        task.requested_key = key
+        task.render_generation = self.worker.render(
+            doc.doc_id, task.analysis, self.render_fidelity(doc), dict(task.face_options)
         )
         if doc is self._current:
             self.render_pending_changed.emit(True)
-        return doc.render_generation
+        return task.render_generation
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -230,16 +340,21 @@ class Session(QObject):
             self.reanalyse_all()
 
     def reanalyse_all(self) -> None:
+        """The pipeline's settings changed: analyse each photo's task on screen again; the other
+        tasks forget what they did (they are analysed again when chosen)."""
         for doc in self._docs:
-            if doc.photo is not None:
+            if doc.loaded:
+                for mode in TaskMode:
+                    if mode is not doc.mode:
+                        self._forget(doc, mode)
                 self._analyse(doc)
 
     def retry(self, doc: PhotoDocument) -> None:
         if doc.photo is not None:
             self._analyse(doc)
         elif doc.path is not None:
-            doc.status = Status.LOADING
-            doc.problem = None
+            doc.load_status = Status.LOADING
+            doc.load_problem = None
             self.document_changed.emit(doc)
             self.loader.load(doc.doc_id, doc.path)
 
@@ -247,22 +362,44 @@ class Session(QObject):
         """Weights were downloaded or imported: build the engine again and retry what waited."""
         self.worker.reset_engine()
         for doc in self._docs:
-            if doc.status is Status.NEEDS_WEIGHTS or (
-                doc.status is Status.FAILED and doc.problem and doc.problem.kind == "broken_weights"
-            ):
-                self._analyse(doc)
+            if not doc.loaded:
+                continue
+            for mode, task in doc.tasks.items():
+                waiting = task.status is Status.NEEDS_WEIGHTS or (
+                    task.status is Status.FAILED
+                    and task.problem is not None
+                    and task.problem.kind == "broken_weights"
+                )
+                if not waiting:
+                    continue
+                if mode is doc.mode:
+                    self._analyse(doc)
+                else:
+                    self._forget(doc, mode)
 
-    def _analyse(self, doc: PhotoDocument) -> None:
-        self.worker.cancel(doc.doc_id)
-        doc.analysis = None
-        doc.face_options = {}
-        doc.face_images = {}
-        doc.render_generation = doc.result_generation
-        doc.status = Status.QUEUED
-        doc.problem = None
-        doc.progress = 0.0
-        doc.analysis_generation = self.worker.analyze(
-            doc.doc_id, doc.photo, self._settings.pipeline()
+    def _forget(self, doc: PhotoDocument, mode: TaskMode) -> None:
+        """Drop what a task did to `doc` (analysed again when it is chosen)."""
+        self.worker.cancel(doc.doc_id, mode.variant)
+        doc.tasks[mode] = TaskState()
+
+    def _analyse(self, doc: PhotoDocument, mode: TaskMode | None = None) -> None:
+        mode = mode or doc.mode
+        self.worker.cancel(doc.doc_id, mode.variant)
+        task = doc.task_for(mode)
+        task.analysis = None
+        task.analysis_damage = None
+        task.face_options = {}
+        task.face_images = {}
+        task.render_generation = task.result_generation
+        task.status = Status.QUEUED
+        task.problem = None
+        task.progress = 0.0
+        task.analysis_generation = self.worker.analyze(
+            doc.doc_id,
+            doc.photo,
+            self._settings.pipeline(),
+            mode.variant,
+            mask=doc.damage if mode.needs_mask else None,
         )
         self.document_changed.emit(doc)
         self.analysis_changed.emit(doc)
@@ -270,17 +407,24 @@ class Session(QObject):
     # -- export -----------------------------------------------------------------------------
 
     def export_target(self, doc: PhotoDocument, path: Path, **options: Any) -> ExportTarget:
-        """What the worker needs to export `doc` at the current fidelity and face choices."""
+        """What the worker needs to export `doc`: its task's result at the current fidelity and
+        face choices (Inpaint: with the damage painted now)."""
+        task = doc.task
+        analysis = task.analysis
+        if doc.mode.needs_mask and task.analysis_damage is not doc.damage:
+            analysis = None  # the newest damage is not encoded yet: the export analyses it
         return ExportTarget(
             doc_id=doc.doc_id,
             name=doc.name,
             path=Path(path),
             source=doc.path,
             photo=doc.photo,
-            analysis=doc.analysis,
-            fidelity=self._fidelity,
-            faces=dict(doc.face_options),
+            analysis=analysis,
+            fidelity=self.render_fidelity(doc),
+            faces=dict(task.face_options),
             pipeline=self._settings.pipeline(),
+            variant=doc.mode.variant,
+            mask=doc.damage if doc.mode.needs_mask else None,
             **options,
         )
 
@@ -294,6 +438,7 @@ class Session(QObject):
         if self._closed:
             return
         self._closed = True
+        self._mask_throttle.cancel()
         self.loader.shutdown()
         self.worker.shutdown()
 
@@ -306,6 +451,9 @@ class Session(QObject):
         doc.photo = loaded.photo
         doc.thumbnail = loaded.thumbnail
         doc.original = loaded.preview
+        doc.load_status = Status.READY
+        doc.load_problem = None
+        doc.damage = DamageMask(size=(loaded.photo.width, loaded.photo.height))
         self.document_changed.emit(doc)
         if doc is self._current:
             self.current_changed.emit(doc)
@@ -315,75 +463,105 @@ class Session(QObject):
         doc = self.document(failed.doc_id)
         if doc is None:
             return
-        doc.status = Status.FAILED
-        doc.problem = failed.problem
+        doc.load_status = Status.FAILED
+        doc.load_problem = failed.problem
         self.document_changed.emit(doc)
         self.problem.emit(failed.problem, doc)
 
+    def _on_screen(self, doc: PhotoDocument, mode: TaskMode) -> bool:
+        return doc is self._current and doc.mode is mode
+
     def _on_job_started(self, kind: str, doc_id: int, generation: int) -> None:
         doc = self.document(doc_id)
-        if kind == "analyze" and doc is not None and generation == doc.analysis_generation:
-            doc.status = Status.ANALYSING
-            self.document_changed.emit(doc)
+        if kind != "analyze" or doc is None:
+            return
+        for task in doc.tasks.values():
+            if task.analysis_generation == generation and task.analysis is None:
+                task.status = Status.ANALYSING
+                self.document_changed.emit(doc)
 
     def _on_progress(self, progress: Progress) -> None:
         doc = self.document(progress.doc_id or 0)
-        if doc is None or progress.generation != doc.analysis_generation:
+        if doc is None:
             return
-        doc.progress, doc.progress_text = progress.fraction, progress.text
+        task = doc.task_for(TaskMode.from_variant(progress.variant))
+        if progress.generation != task.analysis_generation:
+            return
+        task.progress, task.progress_text = progress.fraction, progress.text
         self.document_changed.emit(doc)
 
     def _on_analyzed(self, done: AnalysisDone) -> None:
         doc = self.document(done.doc_id)
-        if doc is None or done.generation != doc.analysis_generation:
-            return  # removed, or analysed again with other settings since
-        doc.analysis = done.analysis
-        doc.analysis_seconds = done.seconds
-        doc.face_options = {face.index: FaceOptions() for face in done.analysis.faces}
-        doc.face_images = dict(done.faces)
-        doc.status = Status.READY
-        doc.progress = 1.0
+        if doc is None:
+            return
+        mode = TaskMode.from_variant(done.variant)
+        task = doc.task_for(mode)
+        if done.remasked:
+            self._on_remasked(doc, mode, done)
+            return
+        if done.generation != task.analysis_generation:
+            return  # analysed again with other settings (or another mask) since
+        task.analysis = done.analysis
+        task.analysis_damage = done.mask
+        task.analysis_seconds = done.seconds
+        task.face_options = {face.index: FaceOptions() for face in done.analysis.faces}
+        task.face_images = dict(done.faces)
+        task.status = Status.READY
+        task.progress = 1.0
         self.document_changed.emit(doc)
         self.analysis_changed.emit(doc)
-        for notice in getattr(done.analysis, "notices", ()):
-            if doc is self._current:
+        if self._on_screen(doc, mode):
+            for notice in getattr(done.analysis, "notices", ()):
                 self.problem.emit(Problem(kind="notice", message=f"{doc.name}: {notice}"), doc)
-        if doc is self._current:
             self.request_render(doc)
+
+    def _on_remasked(self, doc: PhotoDocument, mode: TaskMode, done: AnalysisDone) -> None:
+        """The same faces, encoded for new damage: the newest encoding wins."""
+        task = doc.task_for(mode)
+        if task.analysis is None or done.generation <= task.analysis_generation:
+            return  # analysed again since, or an older re-encoding
+        task.analysis = done.analysis
+        task.analysis_damage = done.mask
+        task.analysis_generation = done.generation
+        newest = done.generation >= task.mask_generation  # no newer damage on its way
+        if newest and self._on_screen(doc, mode):
+            self.request_render(doc)  # nothing new when this job's own render is the pending one
 
     def _on_rendered(self, done: RenderDone) -> None:
         doc = self.document(done.doc_id)
-        if doc is None or done.generation < doc.render_generation:
+        task = doc.task_for(TaskMode.from_variant(done.variant)) if doc is not None else None
+        if doc is None or task is None or done.generation < task.render_generation:
             self.stale_results_dropped += 1
             log.debug("dropped a stale render (generation %s)", done.generation)
             return
-        doc.result = done.image
-        doc.result_faces = dict(done.faces)
-        doc.result_fidelity = done.fidelity
-        doc.result_generation = done.generation
-        doc.result_seconds = done.seconds
-        doc.result_finished_at = done.finished_at
-        doc.result_key = doc.requested_key
+        task.result = done.image
+        task.result_faces = dict(done.faces)
+        task.result_fidelity = done.fidelity
+        task.result_generation = done.generation
+        task.result_seconds = done.seconds
+        task.result_finished_at = done.finished_at
+        task.result_key = task.requested_key
         self.result_changed.emit(doc)
         if doc is self._current:
-            self.render_pending_changed.emit(False)
+            self.render_pending_changed.emit(doc.render_pending)
 
     def _on_failed(self, failed: JobFailed) -> None:
         doc = self.document(failed.doc_id) if failed.doc_id else None
-        if failed.kind == "analyze" and doc is not None:
-            if failed.generation != doc.analysis_generation:
+        task = doc.task_for(TaskMode.from_variant(failed.variant)) if doc is not None else None
+        if failed.kind == "analyze" and doc is not None and task is not None:
+            if failed.generation != task.analysis_generation:
                 return
-            doc.status = (
+            task.status = (
                 Status.NEEDS_WEIGHTS if failed.problem.kind == "weights_missing" else Status.FAILED
             )
-            doc.problem = failed.problem
+            task.problem = failed.problem
             self.document_changed.emit(doc)
-        elif failed.kind == "render" and doc is not None:
-            if failed.generation < doc.render_generation:
+        elif failed.kind in ("render", "mask") and doc is not None and task is not None:
+            if failed.generation < task.render_generation:
                 return
-            doc.render_generation = doc.result_generation
+            task.render_generation = task.result_generation
             if doc is self._current:
-                self.render_pending_changed.emit(False)
+                self.render_pending_changed.emit(doc.render_pending)
         self.problem.emit(failed.problem, doc)
 
     def _on_weights_needed(self, needed: WeightsNeeded) -> None:
@@ -391,3 +569,10 @@ class Session(QObject):
 
     def faces_of(self, doc: PhotoDocument) -> Mapping[int, FaceOptions]:
         return dict(doc.face_options)
+
+
+def _abandon_render(task: TaskState) -> None:
+    """The task leaves the screen: a pending render is no longer waited for (its result is still
+    kept if it arrives)."""
+    if task.render_pending:
+        task.render_generation = task.result_generation

@@ -34,6 +34,16 @@ class Throttler(QObject):
         self.triggered.emit(value)
         self._timer.start()
 
+    @property
+    def pending(self) -> object | None:
+        """The value waiting for the interval to end, or None."""
+        return None if self._pending is _NOTHING else self._pending
+
+    def cancel(self) -> None:
+        """Forget the pending value and stop the timer."""
+        self._pending = _NOTHING
+        self._timer.stop()
+
     def flush(self) -> None:
         """Emit the pending value now, if any."""
         if self._pending is not _NOTHING:

@@ -131,8 +131,10 @@ class WeightsDialog(QDialog):
         *,
         api: Any = None,
         first_run: bool = True,
+        heading: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`heading`: what the dialog says first (e.g. which task needs the files)."""
         super().__init__(parent)
         self.setWindowTitle("Model files" if not first_run else "Welcome to CodeFormer Studio")
         self.setMinimumWidth(860)
@@ -147,12 +149,14 @@ class WeightsDialog(QDialog):
         total = sum(
             int(getattr(f, "size", 0) or getattr(f, "approx_size", 0) or 0) for f in self._files
         )
-        heading = QLabel(
+        title = heading or (
             "CodeFormer Studio needs its model files"
             if first_run
             else "These model files are missing"
         )
-        heading.setObjectName("dialogTitle")
+        self.heading = QLabel(title)
+        self.heading.setObjectName("dialogTitle")
+        self.heading.setWordWrap(True)
         intro = QLabel(
             f"They are downloaded once ({human_size(total)} in all) into the weights folder. "
             "Nothing is downloaded until you press Download."
@@ -259,7 +263,7 @@ class WeightsDialog(QDialog):
         line.setFrameShape(QFrame.Shape.HLine)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        layout.addWidget(heading)
+        layout.addWidget(self.heading)
         layout.addWidget(intro)
         layout.addLayout(folder_row)
         layout.addWidget(self.table)

@@ -23,6 +23,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal
 
+from core.damage_mask import DamageMask
+from core.errors import WeightsMissingError
 from desktop.images import qimage_from_rgb
 from desktop.jobs import (
     AnalysisDone,
@@ -47,12 +49,15 @@ _CHECK, _RENDER, _ANALYZE_FOCUSED, _EXPORT, _ANALYZE = 0, 0, 1, 2, 3
 
 @dataclass(eq=False)
 class _Job:
-    kind: str  # "check", "analyze", "render", "export"
+    kind: str  # "check", "analyze", "render", "mask", "export"
     generation: int
     doc_id: int | None
     priority: int
     payload: dict[str, Any]
     cancelled: bool = False
+    # A newer picture was asked for: a mask job still finishes its re-encoding (the next one
+    # builds on it) but skips its render.
+    superseded: bool = False
 
 
 @dataclass(eq=False)
@@ -105,6 +110,9 @@ class InferenceWorker(QObject):
         self._stopping = False
         self._drop_engine = False
         self._engine: Any = None  # touched only by the worker thread
+        # Inpaint: the newest re-encoded analysis per photo, (job generation, analysis), so a
+        # mask job queued before it finished still builds on it. Guarded by `_cond`.
+        self._remasked: dict[int, tuple[int, Any]] = {}
         self._busy = False
         self._thread = _Thread(self)
 
@@ -123,33 +131,79 @@ class InferenceWorker(QObject):
         return self._submit("check", None, _CHECK, pipeline=dict(pipeline), variant=variant)
 
     def analyze(
-        self, doc_id: int, photo: Any, pipeline: Mapping[str, Any], variant: str = "restoration"
+        self,
+        doc_id: int,
+        photo: Any,
+        pipeline: Mapping[str, Any],
+        variant: str = "restoration",
+        mask: DamageMask | None = None,
     ) -> int:
-        """Queue the analysis of a photo, replacing a queued analysis of the same photo."""
+        """Queue the analysis of a photo for a variant, replacing one of the same photo and
+        variant. `mask`: the damage for inpainting (rasterized in the worker; none painted when
+        None: never the official "pure white is damage" rule)."""
         with self._cond:
-            self._cancel_where(lambda j: j.kind == "analyze" and j.doc_id == doc_id)
+            self._cancel_where(
+                lambda j: (
+                    j.kind == "analyze" and j.doc_id == doc_id and j.payload["variant"] == variant
+                )
+            )
         priority = _ANALYZE_FOCUSED if doc_id == self._focus else _ANALYZE
         return self._submit(
-            "analyze", doc_id, priority, photo=photo, pipeline=dict(pipeline), variant=variant
+            "analyze",
+            doc_id,
+            priority,
+            photo=photo,
+            pipeline=dict(pipeline),
+            variant=variant,
+            mask=mask,
         )
 
     def render(
         self,
         doc_id: int,
         analysis: Any,
-        fidelity: float,
+        fidelity: float | None,
         faces: Mapping[int, FaceOptions] | None = None,
     ) -> int:
-        """Queue a render; every older render, queued or running, is cancelled (newest wins)."""
+        """Queue a render; every older render, queued or running, is cancelled (newest wins).
+
+        `fidelity`: None for the variant's fixed fidelity (Colorize, Inpaint)."""
         with self._cond:
-            self._cancel_where(lambda j: j.kind == "render")
+            self._supersede_pictures()
         return self._submit(
             "render",
             doc_id,
             _RENDER,
             analysis=analysis,
-            fidelity=float(fidelity),
+            fidelity=None if fidelity is None else float(fidelity),
             faces=dict(faces or {}),
+        )
+
+    def remask(
+        self,
+        doc_id: int,
+        analysis: Any,
+        analysis_generation: int,
+        mask: DamageMask,
+        faces: Mapping[int, FaceOptions] | None = None,
+    ) -> int:
+        """Inpaint: the damage of a photo changed. Re-encode the faces whose damage changed
+        (`Engine.remask` on the inpainting `analysis`, made by job `analysis_generation`), then
+        render. Emits `analyzed` (with `remasked=True`) and `rendered`, both with this job's
+        generation. Newest wins, as for renders, except that a superseded job still finishes
+        its re-encoding (a later one builds on it) and only skips its render. Before a photo
+        has an analysis, analyse it again with the mask instead (`analyze`)."""
+        with self._cond:
+            self._supersede_pictures(new_mask_of=doc_id)
+        return self._submit(
+            "mask",
+            doc_id,
+            _RENDER,
+            analysis=analysis,
+            base_generation=int(analysis_generation),
+            mask=mask,
+            faces=dict(faces or {}),
+            variant="inpainting",
         )
 
     def export(self, targets: list[ExportTarget]) -> int:
@@ -184,10 +238,19 @@ class InferenceWorker(QObject):
                 if job.kind == "analyze":
                     job.priority = _ANALYZE_FOCUSED if job.doc_id == doc_id else _ANALYZE
 
-    def cancel(self, doc_id: int) -> None:
-        """Cancel everything queued or running for this photo (except export jobs)."""
+    def cancel(self, doc_id: int, variant: str | None = None) -> None:
+        """Cancel everything queued or running for this photo (except export jobs); only what
+        is for `variant` when given."""
         with self._cond:
-            self._cancel_where(lambda j: j.doc_id == doc_id and j.kind != "export")
+            self._cancel_where(
+                lambda j: (
+                    j.doc_id == doc_id
+                    and j.kind != "export"
+                    and (variant is None or _variant_of(j) == variant)
+                )
+            )
+            if variant in (None, "inpainting"):
+                self._remasked.pop(doc_id, None)
 
     def cancel_all(self) -> None:
         with self._cond:
@@ -201,6 +264,7 @@ class InferenceWorker(QObject):
             if engine_factory is not None:
                 self._factory = engine_factory
             self._drop_engine = True
+            self._remasked.clear()  # encoded by the old engine (its precision)
 
     def is_idle(self) -> bool:
         with self._cond:
@@ -255,6 +319,16 @@ class InferenceWorker(QObject):
             self._cond.notify_all()
         return generation
 
+    def _supersede_pictures(self, new_mask_of: int | None = None) -> None:
+        """A new picture is wanted: drop queued renders and stop the running one. Mask jobs still
+        re-encode (the damage must reach the analysis) but skip their render; the queued ones of
+        `new_mask_of` are dropped (a newer mask for that photo follows). Hold the lock."""
+        self._cancel_where(lambda j: j.kind == "render")
+        self._jobs = [j for j in self._jobs if not (j.kind == "mask" and j.doc_id == new_mask_of)]
+        for job in (*self._jobs, self._running):
+            if job is not None and job.kind == "mask":
+                job.superseded = True
+
     def _cancel_where(
         self, predicate: Callable[[_Job], bool], include_running: bool = True
     ) -> None:
@@ -286,13 +360,17 @@ class InferenceWorker(QObject):
                 self._run(job)
             except BaseException as exc:  # reported, never swallowed silently
                 if not is_cancellation(exc):
-                    log.exception("%s job failed", job.kind)
+                    if isinstance(exc, WeightsMissingError):
+                        log.info("%s job: %s", job.kind, exc)  # the window offers the files
+                    else:
+                        log.exception("%s job failed", job.kind)
                     self.failed.emit(
                         JobFailed(
                             doc_id=job.doc_id,
                             generation=job.generation,
                             kind=job.kind,
                             problem=describe(exc),
+                            variant=_variant_of(job),
                         )
                     )
             finally:
@@ -320,9 +398,11 @@ class InferenceWorker(QObject):
             self.engine_ready.emit(str(getattr(self._engine, "device_description", "")))
         return self._engine
 
-    def _cancel_check(self, job: _Job) -> Callable[[], bool]:
+    def _cancel_check(self, job: _Job, *, superseded: bool = False) -> Callable[[], bool]:
+        """`superseded`: a superseded job stops too (its picture is no longer wanted)."""
+
         def cancelled() -> bool:
-            return job.cancelled or self._stopping
+            return job.cancelled or self._stopping or (superseded and job.superseded)
 
         return cancelled
 
@@ -339,6 +419,8 @@ class InferenceWorker(QObject):
             self._run_analyze(engine, job)
         elif job.kind == "render":
             self._run_render(engine, job)
+        elif job.kind == "mask":
+            self._run_mask(engine, job)
 
     def _report_missing(
         self, engine: Any, variant: str, pipeline: Mapping[str, Any], doc_id: int | None
@@ -351,42 +433,72 @@ class InferenceWorker(QObject):
         return bool(missing)
 
     def _analyze(
-        self, engine: Any, job: _Job, photo: Any, pipeline: Mapping[str, Any], variant: str
+        self,
+        engine: Any,
+        job: _Job,
+        photo: Any,
+        pipeline: Mapping[str, Any],
+        variant: str,
+        mask: DamageMask | None = None,
     ) -> Any:
         from core.pipeline import PipelineSettings
 
         def progress(text: str, fraction: float) -> None:
             self.progress.emit(
-                Progress(doc_id=job.doc_id, generation=job.generation, text=text, fraction=fraction)
+                Progress(
+                    doc_id=job.doc_id,
+                    generation=job.generation,
+                    text=text,
+                    fraction=fraction,
+                    variant=variant,
+                )
             )
 
+        extra = {}
+        if variant == "inpainting":
+            # Always an array, even with nothing painted: without one the official rule would
+            # take the photo's pure-white pixels as damage.
+            extra["mask"] = _damage_array(mask, photo)
         return engine.analyze(
             photo,
             PipelineSettings(**pipeline),
             variant=variant,
             progress=progress,
             cancel=self._cancel_check(job),
+            **extra,
         )
 
     def _run_analyze(self, engine: Any, job: _Job) -> None:
         payload = job.payload
         if self._report_missing(engine, payload["variant"], payload["pipeline"], job.doc_id):
-            from core.errors import WeightsMissingError
-
             raise WeightsMissingError("The weights this task needs are not installed yet.")
         started = time.perf_counter()
         analysis = self._analyze(
-            engine, job, payload["photo"], payload["pipeline"], payload["variant"]
+            engine,
+            job,
+            payload["photo"],
+            payload["pipeline"],
+            payload["variant"],
+            payload.get("mask"),
         )
         if job.cancelled:
             return
+        self._emit_analyzed(job, analysis, time.perf_counter() - started)
+
+    def _emit_analyzed(
+        self, job: _Job, analysis: Any, seconds: float, *, remasked: bool = False
+    ) -> None:
+        faces = {} if remasked else {f.index: qimage_from_rgb(f.crop) for f in analysis.faces}
         self.analyzed.emit(
             AnalysisDone(
                 doc_id=job.doc_id or 0,
                 generation=job.generation,
                 analysis=analysis,
-                seconds=time.perf_counter() - started,
-                faces={face.index: qimage_from_rgb(face.crop) for face in analysis.faces},
+                seconds=seconds,
+                faces=faces,
+                variant=str(job.payload["variant"]),
+                remasked=remasked,
+                mask=job.payload.get("mask"),
             )
         )
 
@@ -395,7 +507,7 @@ class InferenceWorker(QObject):
         engine: Any,
         job: _Job,
         analysis: Any,
-        fidelity: float,
+        fidelity: float | None,
         faces: Mapping[int, FaceOptions],
         *,
         exact: bool = False,
@@ -408,7 +520,11 @@ class InferenceWorker(QObject):
         }
         extra = {"exact": True} if exact else {}
         return engine.render(
-            analysis, fidelity, choices=choices, cancel=self._cancel_check(job), **extra
+            analysis,
+            fidelity,
+            choices=choices,
+            cancel=self._cancel_check(job, superseded=True),
+            **extra,
         )
 
     def _run_render(self, engine: Any, job: _Job) -> None:
@@ -419,6 +535,33 @@ class InferenceWorker(QObject):
         )
         if job.cancelled:
             return  # a newer render was asked for: this one is stale
+        self._emit_rendered(job, rendered, _variant_of(job), started)
+
+    def _run_mask(self, engine: Any, job: _Job) -> None:
+        payload = job.payload
+        started = time.perf_counter()
+        base = payload["analysis"]
+        with self._cond:
+            newer = self._remasked.get(job.doc_id or 0)
+        if newer is not None and newer[0] > payload["base_generation"]:
+            base = newer[1]  # re-encoded by a mask job that finished after this was queued
+        mask = _damage_array(payload["mask"], base.photo)
+        analysis = engine.remask(base, mask, cancel=self._cancel_check(job))
+        if job.cancelled:
+            return
+        with self._cond:
+            if job.doc_id is not None and not job.cancelled:
+                self._remasked[job.doc_id] = (job.generation, analysis)
+        self._emit_analyzed(job, analysis, time.perf_counter() - started, remasked=True)
+        if job.superseded:
+            return  # a newer picture was asked for; it builds on this encoding
+        started = time.perf_counter()
+        rendered = self._render(engine, job, analysis, None, payload["faces"])
+        if job.cancelled or job.superseded:
+            return
+        self._emit_rendered(job, rendered, "inpainting", started)
+
+    def _emit_rendered(self, job: _Job, rendered: Any, variant: str, started: float) -> None:
         image = qimage_from_rgb(rendered.image, rendered.alpha)
         faces = {index: qimage_from_rgb(crop) for index, crop in rendered.faces.items()}
         self.rendered.emit(
@@ -430,6 +573,7 @@ class InferenceWorker(QObject):
                 faces=faces,
                 seconds=time.perf_counter() - started,
                 finished_at=time.time(),
+                variant=variant,
             )
         )
 
@@ -486,7 +630,9 @@ class InferenceWorker(QObject):
         engine = self._engine_for(job)
         analysis = target.analysis
         if analysis is None:
-            analysis = self._analyze(engine, job, photo, target.pipeline, target.variant)
+            analysis = self._analyze(
+                engine, job, photo, target.pipeline, target.variant, target.mask
+            )
         rendered = self._render(engine, job, analysis, target.fidelity, target.faces, exact=True)
         return Path(
             write_photo(
@@ -499,3 +645,28 @@ class InferenceWorker(QObject):
                 overwrite=target.overwrite,
             )
         )
+
+
+def _variant_of(job: _Job) -> str:
+    payload = job.payload
+    if "variant" in payload:
+        return str(payload["variant"])
+    analysis = payload.get("analysis")
+    if analysis is not None:
+        return str(getattr(analysis, "variant", "restoration"))
+    target = payload.get("target")
+    return str(getattr(target, "variant", "restoration"))
+
+
+def _damage_array(mask: DamageMask | None, photo: Any) -> Any:
+    """The damage as H x W bool in photo pixels (all False when nothing is painted)."""
+    import numpy as np
+
+    from core.damage_mask import rasterize
+
+    shape = (photo.height, photo.width)
+    if mask is None:
+        return np.zeros(shape, bool)
+    if mask.shape != shape:
+        raise ValueError(f"the damage mask is {mask.size}, the photo {photo.width}x{photo.height}")
+    return rasterize(mask)

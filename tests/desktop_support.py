@@ -62,6 +62,8 @@ class ScriptedAnalysis:
     faces: tuple[ScriptedFace, ...]
     background: np.ndarray
     upscale: int = 1
+    variant: str = "restoration"
+    damage: np.ndarray | None = None
     notices: tuple[str, ...] = ()
 
 
@@ -80,6 +82,8 @@ class ScriptedRendered:
 class Call:
     method: str
     fidelity: float | None = None
+    variant: str = ""
+    mask: np.ndarray | None = None
     choices: dict[int, Any] | None = None
     cancelled: bool = False
     exact: bool = False
@@ -130,7 +134,7 @@ class ScriptedEngine:
         progress: Callable[[str, float], None] | None = None,
         cancel: Callable[[], bool] | None = None,
     ) -> Any:
-        call = self._record(Call("analyze"))
+        call = self._record(Call("analyze", variant=variant, mask=mask))
         if self.fail_with is not None:
             raise self.fail_with
         h, w = photo.height, photo.width
@@ -144,8 +148,22 @@ class ScriptedEngine:
             box = (float(x1), float(y1), float(x1 + 16), float(y1 + 16))
             faces.append(ScriptedFace(index=index, box=box, crop=crop))
         return ScriptedAnalysis(
-            photo=photo, settings=settings, faces=tuple(faces), background=photo.rgb8()
+            photo=photo,
+            settings=settings,
+            faces=tuple(faces),
+            background=photo.rgb8(),
+            variant=variant,
+            damage=None if mask is None else np.asarray(mask, bool),
         )
+
+    def remask(
+        self, analysis: Any, mask: np.ndarray, *, cancel: Callable[[], bool] | None = None
+    ) -> Any:
+        """The same faces with the new damage (re-encoding takes `face_seconds` per face)."""
+        call = self._record(Call("remask", variant=analysis.variant, mask=mask))
+        for _ in analysis.faces:
+            self._sleep(self.face_seconds, cancel, call)
+        return dataclasses.replace(analysis, damage=np.asarray(mask, bool))
 
     def render(
         self,
@@ -157,7 +175,14 @@ class ScriptedEngine:
         exact: bool = False,
     ) -> Any:
         call = self._record(
-            Call("render", fidelity=fidelity, choices=dict(choices or {}), exact=exact)
+            Call(
+                "render",
+                fidelity=fidelity,
+                choices=dict(choices or {}),
+                exact=exact,
+                variant=analysis.variant,
+                mask=analysis.damage,
+            )
         )
         started = time.perf_counter()
         image = analysis.background.copy()
