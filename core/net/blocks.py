@@ -22,8 +22,12 @@ def group_norm(channels: int, groups: int) -> nn.GroupNorm:
 
 
 def swish(x: torch.Tensor) -> torch.Tensor:
-    """`x * sigmoid(x)`, computed in one pass (`F.silu`)."""
-    return F.silu(x)
+    return x * torch.sigmoid(x)
+
+
+def swish_(x: torch.Tensor) -> torch.Tensor:
+    """`swish` in place: the same roundings (`x * sigmoid(x)`), no new tensor for the product."""
+    return x.mul_(torch.sigmoid(x))
 
 
 class ResBlock(nn.Module):
@@ -47,8 +51,8 @@ class ResBlock(nn.Module):
 
     def infer(self, x: torch.Tensor) -> torch.Tensor:
         """`forward` with fused swish and in-place adds (inference only; `x` is not changed)."""
-        h = self.conv1(F.silu(self.norm1(x), inplace=True))
-        h = self.conv2(F.silu(self.norm2(h), inplace=True))
+        h = self.conv1(swish_(self.norm1(x)))
+        h = self.conv2(swish_(self.norm2(h)))
         return h.add_(x if self.conv_out is None else self.conv_out(x))
 
 
