@@ -9,6 +9,7 @@ The full run (official 512 network, random weights) takes about 10 minutes on a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"({name}: {time.perf_counter() - began:.0f} s)\n", flush=True)
             results.append(result)
     elapsed = time.perf_counter() - started
+    with contextlib.suppress(OSError):
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        machine["load average at end"] = f"{load} (other work on the machine skews the figures)"
 
     args.out.mkdir(parents=True, exist_ok=True)
     bars = [bar for r in results for bar in r.bars]

@@ -16,11 +16,11 @@ import torch
 
 from core.model import CodeFormer
 from core.pipeline import (
-    ENCODE_BATCH,
     Analysis,
     AnalyzedFace,
     CancelCheck,
     _check,
+    batch_size,
     faces_to_tensor,
     mask_in_face,
 )
@@ -54,9 +54,10 @@ def remask(
         new = mask_in_face(mask, face.matrix, size)
         if not np.array_equal(face_damage(face), new):
             changed.append((i, new))
-    for start in range(0, len(changed), ENCODE_BATCH):
+    batch = batch_size(model)
+    for start in range(0, len(changed), batch):
         _check(cancel)
-        chunk = changed[start : start + ENCODE_BATCH]
+        chunk = changed[start : start + batch]
         crops = faces_to_tensor([faces[i].crop for i, _ in chunk])
         masks = torch.from_numpy(np.stack([m for _, m in chunk]).astype(np.float32))[:, None]
         encoded = model.encode(crops, mask=masks)

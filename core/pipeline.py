@@ -111,6 +111,18 @@ class Rendered:
 # -- analysis -----------------------------------------------------------------------------------
 
 ENCODE_BATCH = 4  # faces encoded together; bounds the memory of a photo with many faces
+
+
+def batch_size(model: CodeFormer) -> int:
+    """Faces encoded or decoded together: `ENCODE_BATCH` on a GPU, one at a time on the CPU.
+
+    On the CPU batching gains nothing measurable (bench/), costs memory (a 512 face's decoder
+    activations take about 0.5 GB), and would make a face's pixels depend, by float rounding, on
+    which other faces share its batch (switching one face off could move another by one level).
+    """
+    return 1 if model.device.type == "cpu" else ENCODE_BATCH
+
+
 INPAINT_FEATHER = 2.0  # photo pixels over which an inpainted region blends into the photo
 
 
@@ -208,13 +220,14 @@ def analyze(
             paste_masks.append(square)
 
     encoded_parts: list[EncodedFaces] = []
-    for start in range(0, len(crops), ENCODE_BATCH):
+    batch = batch_size(model)
+    for start in range(0, len(crops), batch):
         _check(cancel)
         _report(progress, "Encoding faces", 0.2 + 0.6 * start / max(len(crops), 1))
-        chunk = faces_to_tensor(crops[start : start + ENCODE_BATCH])
+        chunk = faces_to_tensor(crops[start : start + batch])
         chunk_mask = None
         if face_masks is not None:
-            stacked = np.stack(face_masks[start : start + ENCODE_BATCH]).astype(np.float32)
+            stacked = np.stack(face_masks[start : start + batch]).astype(np.float32)
             chunk_mask = torch.from_numpy(stacked)[:, None]
         encoded_parts.append(model.encode(chunk, mask=chunk_mask))
 
@@ -335,10 +348,11 @@ def render(
         groups.setdefault(w, []).append(face)
 
     restored: dict[int, np.ndarray] = {}
+    batch = batch_size(model)
     for w, faces in groups.items():
-        for start in range(0, len(faces), ENCODE_BATCH):
+        for start in range(0, len(faces), batch):
             _check(cancel)
-            chunk = faces[start : start + ENCODE_BATCH]
+            chunk = faces[start : start + batch]
             encoded = EncodedFaces.concat([f.encoded for f in chunk])
             out = tensor_to_faces(model.decode(encoded, w))
             for face, crop in zip(chunk, out, strict=True):
