@@ -130,10 +130,12 @@ def test_other_face_choices_never_get_a_cached_result(qtbot, sessions):
     doc = analysed(qtbot, session)  # 0.55 is prefetched with both faces on
     before = len(engine.calls_of("render"))
     session.set_face_options(doc, 1, FaceOptions(enabled=False))
-    session.set_fidelity(0.55)  # at once: the render with face 1 off at 0.5 is superseded
+    session.set_fidelity(0.55)
     assert session.worker.wait_until_idle(15)
+    # The result at 0.55 shown was computed for face 1 off (rendered, or prefetched after the
+    # render at 0.5 with face 1 off), never the cached one with both faces.
     done = [c for c in engine.calls_of("render")[before:] if not c.cancelled]
-    assert done[0].fidelity == pytest.approx(0.55) and not done[0].choices[1].enabled
+    assert any(c.fidelity == 0.55 and not c.choices[1].enabled for c in done)
     assert doc.result_fidelity == pytest.approx(0.55)
     # Back to both faces: that result was cached and is served without a render.
     before = len(engine.calls_of("render"))
