@@ -23,8 +23,21 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from core.pipeline import Analysis, FaceChoice, Rendered
+if TYPE_CHECKING:  # torch-free at run time: the window's thread may look results up
+    from core.pipeline import Analysis, Rendered
+
+
+class FaceChoiceLike(Protocol):
+    """What the cache reads of a face's choices (core.pipeline.FaceChoice, or the window's)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def fidelity(self) -> float | None: ...
+
 
 FIDELITY_DECIMALS = 3
 """Fidelities are compared after rounding to this many decimals (the slider moves by 0.01)."""
@@ -68,7 +81,7 @@ def prefetch_fidelities(
 ChoicesKey = tuple[tuple[int, bool, float | None], ...]
 
 
-def choices_key(choices: Mapping[int, FaceChoice] | None) -> ChoicesKey:
+def choices_key(choices: Mapping[int, FaceChoiceLike] | None) -> ChoicesKey:
     """A hashable, order-independent form of per-face choices (None and {} are the same)."""
     if not choices:
         return ()
@@ -112,7 +125,7 @@ class RenderCache:
 
     @staticmethod
     def _key(
-        analysis: Analysis, fidelity: float, choices: Mapping[int, FaceChoice] | None
+        analysis: Analysis, fidelity: float, choices: Mapping[int, FaceChoiceLike] | None
     ) -> tuple[int, float, ChoicesKey]:
         return (id(analysis), round(float(fidelity), FIDELITY_DECIMALS), choices_key(choices))
 
@@ -120,7 +133,7 @@ class RenderCache:
         self,
         analysis: Analysis,
         fidelity: float,
-        choices: Mapping[int, FaceChoice] | None = None,
+        choices: Mapping[int, FaceChoiceLike] | None = None,
     ) -> Rendered | None:
         """The result rendered for exactly these values, or None."""
         key = self._key(analysis, fidelity, choices)
@@ -134,7 +147,9 @@ class RenderCache:
             self._entries.move_to_end(key)
             return entry.rendered
 
-    def __contains__(self, item: tuple[Analysis, float, Mapping[int, FaceChoice] | None]) -> bool:
+    def __contains__(
+        self, item: tuple[Analysis, float, Mapping[int, FaceChoiceLike] | None]
+    ) -> bool:
         analysis, fidelity, choices = item
         key = self._key(analysis, fidelity, choices)
         with self._lock:
@@ -145,7 +160,7 @@ class RenderCache:
         self,
         analysis: Analysis,
         fidelity: float,
-        choices: Mapping[int, FaceChoice] | None,
+        choices: Mapping[int, FaceChoiceLike] | None,
         rendered: Rendered,
     ) -> None:
         """Keep `rendered` as the result for these values, evicting the least recently used."""
@@ -169,7 +184,7 @@ class RenderCache:
         self,
         analysis: Analysis,
         fidelities: Iterable[float],
-        choices: Mapping[int, FaceChoice] | None = None,
+        choices: Mapping[int, FaceChoiceLike] | None = None,
     ) -> list[float]:
         """The values of `fidelities` (in their order) that have no cached result yet."""
         return [f for f in fidelities if (analysis, f, choices) not in self]

@@ -98,10 +98,17 @@ class PreferencesDialog(QDialog):
             "Number format of the network. Exports are always computed in full precision.",
         )
         self.weights_folder = FolderField(s.weights_folder, "Default folder for model files")
+        self.prefetch = QCheckBox("Prefetch nearby fidelities when idle")
+        self.prefetch.setChecked(s.prefetch)
+        self.prefetch.setToolTip(
+            "While nothing else runs, render a few fidelities around the slider's (and the ends),"
+            " so that the slider shows them at once"
+        )
         processing = QFormLayout()
         processing.addRow("Device", self.device)
         processing.addRow("Precision", self.precision)
         processing.addRow("Weights folder", self.weights_folder)
+        processing.addRow("", self.prefetch)
 
         self.upscale = QSpinBox()
         self.upscale.setRange(1, 4)
@@ -201,6 +208,7 @@ class PreferencesDialog(QDialog):
         ):
             box.setCurrentIndex(max(0, box.findData(value)))
         self.weights_folder.edit.setText(s.weights_folder)
+        self.prefetch.setChecked(s.prefetch)
         self.upscale.setValue(s.upscale)
         self.face_upsample.setChecked(s.face_upsample)
         self.confidence.setValue(s.confidence)
@@ -219,6 +227,7 @@ class PreferencesDialog(QDialog):
                 device=self.device.currentData(),
                 precision=self.precision.currentData(),
                 weights_folder=self.weights_folder.value(),
+                prefetch=self.prefetch.isChecked(),
                 upscale=self.upscale.value(),
                 background=self.background.currentData(),
                 face_upsample=self.face_upsample.isChecked(),

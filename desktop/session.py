@@ -84,7 +84,7 @@ class Session(QObject):
         self._mask_throttle = Throttler(MASK_THROTTLE_MS, self)
         self._mask_throttle.triggered.connect(self._send_mask)
         self.loader = PhotoLoader(self)
-        self.worker = InferenceWorker(engine_factory, self)
+        self.worker = InferenceWorker(engine_factory, self, prefetch=settings.prefetch)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
         w = self.worker
@@ -333,6 +333,7 @@ class Session(QObject):
         """New preferences: rebuild the engine if its settings changed, re-analyse if the
         pipeline's did."""
         old, self._settings = self._settings, settings
+        self.worker.set_prefetch(settings.prefetch)
         if engine_factory is not None and old.engine() != settings.engine():
             self.worker.reset_engine(engine_factory)
             self.reanalyse_all()

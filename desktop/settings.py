@@ -48,6 +48,7 @@ class StudioSettings:
     confidence: float = 0.8
     only_center_face: bool = False
     paste_mask: str = "parsing"
+    prefetch: bool = True  # render nearby fidelities when idle (Restore)
     # Export defaults
     export_format: str = "same"
     export_quality: int = 95

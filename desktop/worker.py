@@ -7,6 +7,15 @@ holding QImages that own their pixels. The GUI thread still drops any result old
 request it made for that photo (see `Session`), because a result can be in flight when a new
 request is made.
 
+Prefetch (Restore only): every preview render is kept in a `RenderCache`. A render request first
+looks there, in the GUI thread (a lookup, no torch): a hit is delivered at once, with the fidelity
+it was computed for, even while the worker is busy with a face. Once nothing is queued, the worker
+renders `prefetch_fidelities` around the last requested value, one by one, for that photo, task
+and face choices, into the cache only (they are never shown unless asked for). Any real request
+preempts prefetching: the running prefetch is cancelled between faces like a stale render. A
+photo's entries are dropped when it is closed or analysed again. Exports render exactly (fp32)
+and never read the cache.
+
 torch is imported only here, in the worker thread, by the engine factory.
 """
 
@@ -16,15 +25,17 @@ import itertools
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, QTimer, Signal
 
 from core.damage_mask import DamageMask
 from core.errors import WeightsMissingError
+from core.prefetch import RenderCache, prefetch_fidelities, rendered_nbytes
 from desktop.images import qimage_from_rgb
 from desktop.jobs import (
     AnalysisDone,
@@ -45,11 +56,12 @@ EngineFactory = Callable[[], Any]
 
 # Job priorities: lower runs first; equal priorities run in submission order.
 _CHECK, _RENDER, _ANALYZE_FOCUSED, _EXPORT, _ANALYZE = 0, 0, 1, 2, 3
+_PREFETCH = 9  # never queued: made by the loop when nothing else is
 
 
 @dataclass(eq=False)
 class _Job:
-    kind: str  # "check", "analyze", "render", "mask", "export"
+    kind: str  # "check", "analyze", "render", "mask", "export", "prefetch"
     generation: int
     doc_id: int | None
     priority: int
@@ -67,6 +79,23 @@ class _Batch:
     cancelled: bool = False
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[str, Problem]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Plan:
+    """What to prefetch when idle: `values` of a photo's Restore analysis with these choices."""
+
+    doc_id: int
+    analysis: Any
+    fidelity: float
+    faces: dict[int, FaceOptions]
+    values: list[float]
+    budget: int | None = None  # how many of `values` the cache can hold next to the current one
+
+
+def _cacheable(analysis: Any, fidelity: float | None) -> bool:
+    """Only Restore previews are cached (Colorize and Inpaint have a fixed fidelity)."""
+    return fidelity is not None and getattr(analysis, "variant", "restoration") == "restoration"
 
 
 class _Thread(QThread):
@@ -97,7 +126,14 @@ class InferenceWorker(QObject):
     export_step = Signal(object)  # ExportStep
     export_finished = Signal(object)  # ExportFinished
 
-    def __init__(self, engine_factory: EngineFactory, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        engine_factory: EngineFactory,
+        parent: QObject | None = None,
+        *,
+        prefetch: bool = True,
+        cache: RenderCache | None = None,
+    ) -> None:
         super().__init__(parent)
         self._factory = engine_factory
         self._cond = threading.Condition()
@@ -114,6 +150,12 @@ class InferenceWorker(QObject):
         # mask job queued before it finished still builds on it. Guarded by `_cond`.
         self._remasked: dict[int, tuple[int, Any]] = {}
         self._busy = False
+        # Prefetch and the render cache (see the module docstring). Guarded by `_cond`.
+        self._prefetch = prefetch
+        self._cache = cache if cache is not None else RenderCache()
+        self._plan: _Plan | None = None
+        self._cached_analyses: dict[int, list[weakref.ref[Any]]] = {}
+        self._hits_in_flight = 0
         self._thread = _Thread(self)
 
     # -- control (GUI thread) ---------------------------------------------------------------
@@ -167,17 +209,47 @@ class InferenceWorker(QObject):
     ) -> int:
         """Queue a render; every older render, queued or running, is cancelled (newest wins).
 
-        `fidelity`: None for the variant's fixed fidelity (Colorize, Inpaint)."""
+        `fidelity`: None for the variant's fixed fidelity (Colorize, Inpaint). A result already
+        in the render cache is delivered at once (from this thread's event loop, no decode)."""
+        value = None if fidelity is None else float(fidelity)
+        options = dict(faces or {})
+        started = time.perf_counter()
         with self._cond:
+            hit = self._cache.get(analysis, value, options) if _cacheable(analysis, value) else None
             self._supersede_pictures()
-        return self._submit(
-            "render",
-            doc_id,
-            _RENDER,
-            analysis=analysis,
-            fidelity=None if fidelity is None else float(fidelity),
-            faces=dict(faces or {}),
-        )
+            self._plan_around(doc_id, analysis, value, options, keep_running=hit is not None)
+            generation = next(self._counter)
+            if hit is not None:
+                if self._stopping:
+                    return generation
+                self._hits_in_flight += 1
+        if hit is None:
+            return self._submit(
+                "render", doc_id, _RENDER, analysis=analysis, fidelity=value, faces=options
+            )
+        done = self._render_done(doc_id, generation, hit, "restoration", started)
+        log.debug("render cache hit at fidelity %s", value)
+        QTimer.singleShot(0, self, lambda: self._deliver_hit(done))
+        return generation
+
+    def _deliver_hit(self, done: RenderDone) -> None:
+        with self._cond:
+            self._hits_in_flight -= 1
+            stopping = self._stopping
+        if not stopping:
+            self.rendered.emit(done)
+
+    def set_prefetch(self, enabled: bool) -> None:
+        """Prefetch nearby fidelities when idle, or not (the cache still serves what it holds)."""
+        with self._cond:
+            self._prefetch = bool(enabled)
+            if not enabled:
+                self._stop_prefetch()
+
+    @property
+    def cache(self) -> RenderCache:
+        """The preview renders kept (thread-safe)."""
+        return self._cache
 
     def remask(
         self,
@@ -237,6 +309,8 @@ class InferenceWorker(QObject):
             for job in self._jobs:
                 if job.kind == "analyze":
                     job.priority = _ANALYZE_FOCUSED if job.doc_id == doc_id else _ANALYZE
+            if self._plan is not None and self._plan.doc_id != doc_id:
+                self._stop_prefetch()
 
     def cancel(self, doc_id: int, variant: str | None = None) -> None:
         """Cancel everything queued or running for this photo (except export jobs); only what
@@ -251,10 +325,19 @@ class InferenceWorker(QObject):
             )
             if variant in (None, "inpainting"):
                 self._remasked.pop(doc_id, None)
+            if variant in (None, "restoration"):
+                # closed, or analysed again: its renders are of no more use
+                if self._plan is not None and self._plan.doc_id == doc_id:
+                    self._plan = None
+                for ref in self._cached_analyses.pop(doc_id, []):
+                    analysis = ref()
+                    if analysis is not None:
+                        self._cache.drop(analysis)
 
     def cancel_all(self) -> None:
         with self._cond:
             self._cancel_where(lambda j: j.kind != "export")
+            self._plan = None
             for batch in self._batches.values():
                 batch.cancelled = True
 
@@ -265,10 +348,19 @@ class InferenceWorker(QObject):
                 self._factory = engine_factory
             self._drop_engine = True
             self._remasked.clear()  # encoded by the old engine (its precision)
+            self._stop_prefetch()
+            self._cache.clear()  # rendered by the old engine
+            self._cached_analyses.clear()
 
     def is_idle(self) -> bool:
+        """Nothing queued, running, prefetching or about to be delivered."""
         with self._cond:
-            return not self._jobs and self._running is None
+            return (
+                not self._jobs
+                and self._running is None
+                and not self._hits_in_flight
+                and not (self._prefetch and self._plan is not None and not self._stopping)
+            )
 
     def wait_until_idle(self, timeout: float = 30.0) -> bool:
         """Process events until no job is queued or running and its signals are delivered.
@@ -293,6 +385,7 @@ class InferenceWorker(QObject):
         """Cancel everything and stop the thread. Returns False if it did not stop in time."""
         with self._cond:
             self._stopping = True
+            self._plan = None
             for job in self._jobs:
                 job.cancelled = True
             if self._running is not None:
@@ -315,6 +408,7 @@ class InferenceWorker(QObject):
             generation = next(self._counter)
             if self._stopping:
                 return generation
+            self._preempt_prefetch()  # a real request always goes first
             self._jobs.append(_Job(kind, generation, doc_id, priority, payload))
             self._cond.notify_all()
         return generation
@@ -328,6 +422,96 @@ class InferenceWorker(QObject):
         for job in (*self._jobs, self._running):
             if job is not None and job.kind == "mask":
                 job.superseded = True
+
+    def _preempt_prefetch(self) -> None:
+        """Cancel the running prefetch unless it is what the newest render will ask the cache
+        for (its own request kept it). Hold the lock."""
+        running = self._running
+        if running is not None and running.kind == "prefetch" and not running.payload["wanted"]:
+            running.cancelled = True
+
+    def _stop_prefetch(self) -> None:
+        """Forget the plan and cancel the running prefetch. Hold the lock."""
+        self._plan = None
+        running = self._running
+        if running is not None and running.kind == "prefetch":
+            running.cancelled = True
+
+    def _plan_around(
+        self,
+        doc_id: int,
+        analysis: Any,
+        fidelity: float | None,
+        faces: dict[int, FaceOptions],
+        *,
+        keep_running: bool,
+    ) -> None:
+        """The newest render request: prefetch around it once idle. `keep_running`: a running
+        prefetch goes on if its value is still in the new plan (a cache hit needs no worker).
+        Hold the lock."""
+        running = self._running
+        prefetching = running if running is not None and running.kind == "prefetch" else None
+        if not (self._prefetch and _cacheable(analysis, fidelity)) or fidelity is None:
+            self._plan = None
+            if prefetching is not None:
+                prefetching.cancelled = True
+            return
+        values = list(prefetch_fidelities(fidelity))
+        self._plan = _Plan(doc_id, analysis, fidelity, dict(faces), values)
+        if prefetching is not None:
+            p = prefetching.payload
+            same = p["analysis"] is analysis and p["faces"] == faces
+            if same and p["fidelity"] == fidelity:
+                p["wanted"] = True  # the render queued now reads its result from the cache
+            elif not (keep_running and same and p["fidelity"] in values):
+                prefetching.cancelled = True
+        self._cond.notify_all()
+
+    def _next_prefetch(self) -> _Job | None:
+        """The next value of the plan not in the cache, as a job; None when done. Hold the
+        lock."""
+        plan = self._plan
+        if plan is None or not self._prefetch or self._stopping:
+            return None
+        if plan.budget is None:
+            current = self._cache.get(plan.analysis, plan.fidelity, plan.faces)
+            if current is None:  # its render failed or was cancelled
+                self._plan = None
+                return None
+            size = max(1, rendered_nbytes(current))
+            room = min(self._cache.max_entries, self._cache.max_bytes // size)
+            plan.budget = max(0, room - 1)  # the current one stays in the cache too
+        while plan.values and plan.budget > 0:
+            value = plan.values.pop(0)
+            plan.budget -= 1
+            if (plan.analysis, value, plan.faces) not in self._cache:
+                return _Job(
+                    "prefetch",
+                    next(self._counter),
+                    plan.doc_id,
+                    _PREFETCH,
+                    {
+                        "analysis": plan.analysis,
+                        "fidelity": value,
+                        "faces": plan.faces,
+                        "wanted": False,
+                    },
+                )
+        self._plan = None
+        return None
+
+    def _remember(self, job: _Job, fidelity: float, rendered: Any) -> None:
+        """Keep a finished preview in the cache (unless its job was cancelled meanwhile: its
+        photo may have been closed)."""
+        analysis = job.payload["analysis"]
+        with self._cond:
+            if job.cancelled or job.doc_id is None or self._stopping:
+                return
+            self._cache.put(analysis, fidelity, job.payload["faces"], rendered)
+            refs = self._cached_analyses.setdefault(job.doc_id, [])
+            refs[:] = [r for r in refs if r() is not None]
+            if not any(r() is analysis for r in refs):
+                refs.append(weakref.ref(analysis))
 
     def _cancel_where(
         self, predicate: Callable[[_Job], bool], include_running: bool = True
@@ -344,22 +528,38 @@ class InferenceWorker(QObject):
         log.debug("inference thread started")
         while True:
             with self._cond:
-                while not self._jobs and not self._stopping:
+                job: _Job | None = None
+                while not self._stopping:
+                    if self._jobs:
+                        job = min(self._jobs, key=lambda j: (j.priority, j.generation))
+                        self._jobs.remove(job)
+                        break
+                    job = self._next_prefetch()  # idle: fill the cache
+                    if job is not None:
+                        break
                     self._cond.wait()
-                if self._stopping:
+                if self._stopping or job is None:
                     break
-                job = min(self._jobs, key=lambda j: (j.priority, j.generation))
-                self._jobs.remove(job)
                 self._running = job
-                became_busy = not self._busy
-                self._busy = True
+                background = job.kind == "prefetch"  # the window shows no work for it
+                became_busy = not background and not self._busy
+                if became_busy:
+                    self._busy = True
             if became_busy:
                 self.busy_changed.emit(True)
-            self.job_started.emit(job.kind, job.doc_id or 0, job.generation)
+            if not background:
+                self.job_started.emit(job.kind, job.doc_id or 0, job.generation)
             try:
                 self._run(job)
             except BaseException as exc:  # reported, never swallowed silently
-                if not is_cancellation(exc):
+                if background:
+                    if not is_cancellation(exc):
+                        log.warning(
+                            "prefetch at fidelity %s failed: %s", job.payload["fidelity"], exc
+                        )
+                        with self._cond:
+                            self._plan = None
+                elif not is_cancellation(exc):
                     if isinstance(exc, WeightsMissingError):
                         log.info("%s job: %s", job.kind, exc)  # the window offers the files
                     else:
@@ -419,6 +619,8 @@ class InferenceWorker(QObject):
             self._run_analyze(engine, job)
         elif job.kind == "render":
             self._run_render(engine, job)
+        elif job.kind == "prefetch":
+            self._run_prefetch(engine, job)
         elif job.kind == "mask":
             self._run_mask(engine, job)
 
@@ -530,12 +732,25 @@ class InferenceWorker(QObject):
     def _run_render(self, engine: Any, job: _Job) -> None:
         payload = job.payload
         started = time.perf_counter()
-        rendered = self._render(
-            engine, job, payload["analysis"], payload["fidelity"], payload["faces"]
-        )
+        analysis, fidelity, faces = payload["analysis"], payload["fidelity"], payload["faces"]
+        cacheable = _cacheable(analysis, fidelity)
+        rendered = self._cache.get(analysis, fidelity, faces) if cacheable else None
+        if rendered is None:  # (a hit: prefetched while this request waited)
+            rendered = self._render(engine, job, analysis, fidelity, faces)
+            if cacheable and not job.cancelled:
+                self._remember(job, fidelity, rendered)
         if job.cancelled:
             return  # a newer render was asked for: this one is stale
         self._emit_rendered(job, rendered, _variant_of(job), started)
+
+    def _run_prefetch(self, engine: Any, job: _Job) -> None:
+        """Render one value of the plan into the cache; nothing is shown."""
+        payload = job.payload
+        rendered = self._render(
+            engine, job, payload["analysis"], payload["fidelity"], payload["faces"]
+        )
+        if not job.cancelled:
+            self._remember(job, payload["fidelity"], rendered)
 
     def _run_mask(self, engine: Any, job: _Job) -> None:
         payload = job.payload
@@ -562,19 +777,26 @@ class InferenceWorker(QObject):
         self._emit_rendered(job, rendered, "inpainting", started)
 
     def _emit_rendered(self, job: _Job, rendered: Any, variant: str, started: float) -> None:
+        self.rendered.emit(
+            self._render_done(job.doc_id or 0, job.generation, rendered, variant, started)
+        )
+
+    @staticmethod
+    def _render_done(
+        doc_id: int, generation: int, rendered: Any, variant: str, started: float
+    ) -> RenderDone:
+        """The result for the window; `fidelity` is the one it was computed for."""
         image = qimage_from_rgb(rendered.image, rendered.alpha)
         faces = {index: qimage_from_rgb(crop) for index, crop in rendered.faces.items()}
-        self.rendered.emit(
-            RenderDone(
-                doc_id=job.doc_id or 0,
-                generation=job.generation,
-                fidelity=float(rendered.fidelity),
-                image=image,
-                faces=faces,
-                seconds=time.perf_counter() - started,
-                finished_at=time.time(),
-                variant=variant,
-            )
+        return RenderDone(
+            doc_id=doc_id,
+            generation=generation,
+            fidelity=float(rendered.fidelity),
+            image=image,
+            faces=faces,
+            seconds=time.perf_counter() - started,
+            finished_at=time.time(),
+            variant=variant,
         )
 
     def _run_export(self, job: _Job) -> None:
