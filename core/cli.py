@@ -300,7 +300,7 @@ def run_restore(args: argparse.Namespace) -> int:
     all_given = all(p.name in landmarks for p in photos)
     missing = engine.missing_weights(variant, settings, given_faces=all_given)
     if missing:
-        lines = [f"  {f.key}: {f.filename} ({_size(f.size)}, {f.licence})" for f in missing]
+        lines = [f"  {f.key}: {f.filename} ({f.size_text}, {f.licence})" for f in missing]
         raise StudioError(
             f"weights missing from {engine.weights_dir}:\n"
             + "\n".join(lines)
@@ -427,12 +427,6 @@ def _summarise(outcomes: Sequence[Outcome]) -> int:
     return 1 if counts["failed"] else 0
 
 
-def _size(size: int | None) -> str:
-    if size is None:
-        return "size unknown"
-    return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
-
-
 # -- weights ----------------------------------------------------------------------------------
 
 
@@ -450,7 +444,7 @@ def run_weights(args: argparse.Namespace) -> int:
         for st in status(folder):
             e = st.entry
             mark = "present" if st.present else "missing"
-            print(f"{e.key:26} {e.filename:34} {_size(e.size):>12}  {mark:8} {e.licence}")
+            print(f"{e.key:26} {e.filename:34} {e.size_text:>18}  {mark:8} {e.licence}")
         return 0
     if args.action == "download":
         keys = list(args.keys)

@@ -13,13 +13,14 @@ the parser. `render` copies the cached background and pastes only the faces' reg
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 import torch
 
+from core.callbacks import CancelCheck, ProgressCallback
 from core.damage_mask import keep_unpainted
 from core.errors import Cancelled
 from core.faces.alignment import FACE_TEMPLATE_512, alignment_matrix, warp_face
@@ -29,12 +30,6 @@ from core.faces.paste import paste_face
 from core.faces.upsample import BackgroundUpsampler, ResizeUpsampler
 from core.model import CodeFormer, EncodedFaces
 from core.photo import Photo
-
-ProgressCallback = Callable[[str, float], None]
-"""Called with (what is happening, fraction done in [0, 1])."""
-
-CancelCheck = Callable[[], bool]
-"""Returns True when the caller wants the work stopped (checked between faces and tiles)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,13 +12,13 @@ Images are H x W x 3 RGB, uint8 or uint16 (the output has the input's dtype). Th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
 
+from core.callbacks import CancelCheck, ProgressCallback
 from core.errors import Cancelled, CheckpointError
 from core.faces.helper_weights import require_weights
 
@@ -27,11 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[str, float], None]
-"""Called with (what is happening, fraction done in [0, 1]); same shape as core.pipeline's."""
-
-CancelCheck = Callable[[], bool]
-"""Returns True when the caller wants the work stopped."""
 
 REALESRGAN_FILES = ("RealESRGAN_x2plus.pth", "RealESRGAN_x4plus.pth")
 
