@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -298,3 +300,23 @@ def sample_faces() -> list[Any]:
     from core.faces.detection import faces_from_json
 
     return faces_from_json(json.loads(SAMPLE_FACES.read_text()), "sample_old_photo.jpg")
+
+
+def run_app_script(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -c script` from the repo root in a fresh process: offscreen Qt, and a config,
+    weights folder and HOME of its own under `tmp_path` (nothing torch-related preloaded)."""
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",
+        "CODEFORMER_STUDIO_CONFIG": str(tmp_path / "config"),
+        "CODEFORMER_STUDIO_WEIGHTS": str(tmp_path / "weights"),
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -5,8 +5,6 @@ one failure does not stop the others, cancel)."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from desktop import export_dialog
 from desktop.document import Status
 from desktop.export_dialog import Existing, ExportOptions
 from desktop.settings import StudioSettings
-from tests.desktop_support import ROOT, ScriptedEngine, window_factory  # noqa: F401
+from tests.desktop_support import ROOT, ScriptedEngine, run_app_script, window_factory  # noqa: F401
 
 pytestmark = pytest.mark.qt
 
@@ -245,19 +243,5 @@ def test_torch_is_not_imported_before_the_window_is_shown(tmp_path):
         print("OK" if shown_without_torch else "TORCH-LOADED")
         """
     )
-    env = {
-        "QT_QPA_PLATFORM": "offscreen",
-        "CODEFORMER_STUDIO_CONFIG": str(tmp_path / "config"),
-        "CODEFORMER_STUDIO_WEIGHTS": str(tmp_path / "weights"),
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_app_script(script, tmp_path)
     assert done.stdout.strip().endswith("OK"), done.stdout + done.stderr

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.desktop_support import run_app_script
 
 SCRIPT = textwrap.dedent(
     """
@@ -44,21 +41,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_first_paint_comes_before_torch_and_the_worker_then_starts(tmp_path) -> None:
-    env = {
-        "QT_QPA_PLATFORM": "offscreen",
-        "CODEFORMER_STUDIO_CONFIG": str(tmp_path / "config"),
-        "CODEFORMER_STUDIO_WEIGHTS": str(tmp_path / "weights"),
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_app_script(SCRIPT, tmp_path)
     lines = done.stdout.split()
     assert "PAINT-WITHOUT-TORCH" in lines, done.stdout + done.stderr
     assert "WORKER-STARTED" in lines, done.stdout + done.stderr
