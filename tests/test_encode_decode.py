@@ -14,6 +14,9 @@ from core.net.codeformer import CodeFormerNet
 from core.net.config import RESTORATION, VARIANTS, Variant, tiny_config
 
 FIDELITIES = (0.0, 0.3, 0.7, 1.0)
+ROUNDING = 1e-4
+"""How far encode + decode may round away from the one-shot forward (the upsampling runs by
+phases, with summed kernels): 0.013 of a grey level on [0, 255]."""
 CPU_FP32 = Placement(device=torch.device("cpu"), precision="fp32", channels_last=False)
 
 
@@ -31,7 +34,7 @@ def test_decode_of_encode_equals_one_shot(variant: Variant, tiny_checkpoints) ->
         for w in FIDELITIES:
             one_shot = net(x, w, adain=variant.adain)
             split = net.decode(encoded, w)
-            torch.testing.assert_close(split, one_shot, atol=1e-5, rtol=0)
+            torch.testing.assert_close(split, one_shot, atol=ROUNDING, rtol=0)
 
 
 def test_fidelity_changes_the_output(tiny_checkpoints) -> None:
@@ -96,7 +99,7 @@ def test_restoration_model_uses_adain_and_user_fidelity(tiny_checkpoints) -> Non
     x = random_faces(1)
     with torch.inference_mode():
         expected = model.net(x, 0.3, adain=True).clamp(-1, 1)
-    torch.testing.assert_close(model.restore(x, 0.3), expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(model.restore(x, 0.3), expected, atol=ROUNDING, rtol=0)
     with pytest.raises(ValueError, match="fidelity"):
         model.restore(x, 1.5)
 
@@ -107,7 +110,7 @@ def test_colorization_runs_at_fidelity_zero_with_adain(tiny_checkpoints) -> None
     grey = random_faces(1).mean(dim=1, keepdim=True).expand(1, 3, 64, 64).contiguous()
     with torch.inference_mode():
         expected = model.net(grey, 0.0, adain=True).clamp(-1, 1)
-    torch.testing.assert_close(model.restore(grey), expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(model.restore(grey), expected, atol=ROUNDING, rtol=0)
     with pytest.raises(ValueError, match="always runs at fidelity 0"):
         model.restore(grey, 0.5)
 
@@ -124,7 +127,7 @@ def test_inpainting_keeps_unpainted_pixels_and_fills_white(tiny_checkpoints) -> 
     assert torch.equal(out[keep], x[keep])
     with torch.inference_mode():
         raw = model.net(x, 1.0, adain=False).clamp(-1, 1)
-    torch.testing.assert_close(out[~keep], raw[~keep], atol=1e-5, rtol=0)
+    torch.testing.assert_close(out[~keep], raw[~keep], atol=ROUNDING, rtol=0)
     assert (out[~keep] - 1.0).abs().max() > 1e-2, "the white region must be filled"
 
 
@@ -188,7 +191,7 @@ def test_full_size_split_is_exact() -> None:
         encoded = net.encode(x, adain=True)
         for w in (0.0, 0.7):
             torch.testing.assert_close(
-                net.decode(encoded, w), net(x, w, adain=True), atol=1e-5, rtol=0
+                net.decode(encoded, w), net(x, w, adain=True), atol=ROUNDING, rtol=0
             )
 
 

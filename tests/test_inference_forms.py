@@ -1,4 +1,5 @@
-"""The in-place inference forms of the blocks compute exactly what the plain forms compute."""
+"""The inference forms of the blocks compute what the plain forms compute: the in-place forms bit
+for bit, the upsampling by phases up to float rounding."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from core.checkpoint import load_network
-from core.net.blocks import FuseBlock, ResBlock
+from core.net.blocks import FuseBlock, ResBlock, Upsample, phase_kernels, upsample_conv_by_phases
 
 
 def _random(*shape: int, seed: int = 0) -> torch.Tensor:
@@ -39,8 +40,60 @@ def test_fuse_infer_is_bit_identical_and_leaves_inputs_alone() -> None:
         assert torch.equal(t, copy)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("size", [(1, 1), (5, 7), (16, 16)])
+def test_upsample_by_phases_equals_upsample_then_conv(size, channels_last) -> None:
+    torch.manual_seed(2)
+    block = Upsample(24).eval()
+    x = _random(2, 24, *size, seed=3)
+    if channels_last:
+        block = block.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    before = x.clone()
+    with torch.inference_mode():
+        expected = block(x)
+        got = block.infer(x)
+    assert got.shape == expected.shape == (2, 24, 2 * size[0], 2 * size[1])
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+    assert (got - expected).abs().max() > 0 or size == (1, 1)  # rounding differs, not values
+    if size != (1, 1):  # one-pixel inputs are both layouts at once
+        assert got.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert torch.equal(x, before)
+
+
+def test_upsample_by_phases_without_bias_and_in_bf16() -> None:
+    weight = _random(8, 4, 3, 3, seed=4)
+    x = _random(1, 4, 6, 6, seed=5)
+    plain = torch.nn.functional.conv2d(
+        torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest"), weight, padding=1
+    )
+    torch.testing.assert_close(upsample_conv_by_phases(x, weight, None), plain, atol=1e-5, rtol=0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        rounded = upsample_conv_by_phases(x, weight, None)
+    assert rounded.dtype == torch.bfloat16
+    torch.testing.assert_close(rounded.float(), plain, atol=0.1, rtol=0.02)
+
+
+def test_phase_kernels_redistribute_the_taps() -> None:
+    """Each phase's 2x2 kernel holds all nine taps once: on a constant map the inner pixels of
+    every phase see the full kernel sum."""
+    weight = _random(3, 2, 3, 3, seed=6)
+    kernels = phase_kernels(weight)
+    assert kernels.shape == (12, 2, 2, 2)
+    full = weight.sum(dim=(1, 2, 3))
+    for phase in range(4):
+        torch.testing.assert_close(kernels[phase * 3 : phase * 3 + 3].sum(dim=(1, 2, 3)), full)
+    # phase (0, 0), top left tap: only the official top left tap falls on input pixel (i-1, j-1)
+    assert torch.equal(kernels[:3, :, 0, 0], weight[:, :, 0, 0])
+
+
 @pytest.mark.parametrize("variant", ["restoration", "colorization", "inpainting"])
-def test_split_is_bit_identical_to_one_shot(variant, tiny_checkpoints) -> None:
+def test_split_is_bit_identical_to_one_shot_but_for_upsampling(
+    variant, tiny_checkpoints, monkeypatch
+) -> None:
+    """With the upsampling in its plain form, encode + decode round exactly like the one-shot
+    forward: the in-place forms change nothing else."""
+    monkeypatch.setattr(Upsample, "infer", Upsample.forward)
     net, spec = load_network(tiny_checkpoints[variant])
     x = _random(2, 3, 64, 64).clamp(-1, 1)
     with torch.inference_mode():

@@ -179,8 +179,8 @@ class Quantize(nn.Module):
 
 
 def _infer(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """A block's in-place inference form where it has one (see `blocks`), else its forward."""
-    if isinstance(block, ResBlock):
+    """A block's inference form where it has one (see `blocks`), else its forward."""
+    if isinstance(block, (ResBlock, Upsample)):
         return block.infer(x)
     return block(x)
 
@@ -285,8 +285,9 @@ class CodeFormerNet(nn.Module):
     # -- the w-dependent part ----------------------------------------------------------------
 
     def decode(self, encoded: Encoded, fidelity: float) -> torch.Tensor:
-        """The generator from the first fusion point on, with the blocks' in-place inference
-        forms (`ResBlock.infer`, `FuseBlock.fuse_infer`): the one-shot result, bit for bit."""
+        """The generator from the first fusion point on, with the blocks' inference forms
+        (`ResBlock.infer`, `Upsample.infer`, `FuseBlock.fuse_infer`): the one-shot result up to
+        float rounding."""
         state = encoded.generator_state
         if not self.fusion_sizes:
             start = 0
