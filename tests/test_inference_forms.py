@@ -1,13 +1,19 @@
 """The inference forms of the blocks compute what the plain forms compute: the in-place forms bit
-for bit, the upsampling by phases up to float rounding."""
+for bit, the upsampling by phases and the fusion from a skip share up to float rounding. (That
+encode + decode equals the one-shot forward is tested in test_encode_decode.)"""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from core.checkpoint import load_network
-from core.net.blocks import FuseBlock, ResBlock, Upsample, phase_kernels, upsample_conv_by_phases
+from core.net.blocks import (
+    FuseBlock,
+    ResBlock,
+    Upsample,
+    phase_kernels,
+    upsample_conv_by_phases,
+)
 
 
 def _random(*shape: int, seed: int = 0) -> torch.Tensor:
@@ -87,16 +93,39 @@ def test_phase_kernels_redistribute_the_taps() -> None:
     assert torch.equal(kernels[:3, :, 0, 0], weight[:, :, 0, 0])
 
 
-@pytest.mark.parametrize("variant", ["restoration", "colorization", "inpainting"])
-def test_split_is_bit_identical_to_one_shot_but_for_upsampling(
-    variant, tiny_checkpoints, monkeypatch
-) -> None:
-    """With the upsampling in its plain form, encode + decode round exactly like the one-shot
-    forward: the in-place forms change nothing else."""
-    monkeypatch.setattr(Upsample, "infer", Upsample.forward)
-    net, spec = load_network(tiny_checkpoints[variant])
-    x = _random(2, 3, 64, 64).clamp(-1, 1)
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_modulation_from_the_skip_share_equals_modulation(channels_last) -> None:
+    torch.manual_seed(7)
+    block = FuseBlock(32, groups=32).eval()
+    skip, decoder = _random(2, 32, 12, 12, seed=8), _random(2, 32, 12, 12, seed=9)
+    if channels_last:
+        block = block.to(memory_format=torch.channels_last)
+        skip, decoder = (t.contiguous(memory_format=torch.channels_last) for t in (skip, decoder))
     with torch.inference_mode():
-        encoded = net.encode(x, adain=spec.adain)
-        for w in (0.0, 0.5, 1.0):
-            assert torch.equal(net.decode(encoded, w), net(x, w, adain=spec.adain))
+        share = block.skip_share(skip)
+        kept = (share.hidden.clone(), share.shortcut.clone(), decoder.clone())
+        expected = block.modulation(skip, decoder)
+        got = block.modulation_from_share(share, decoder)
+    for mine, theirs in zip(got, expected, strict=True):
+        torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-5)
+    assert all(map(torch.equal, kept, (share.hidden, share.shortcut, decoder)))
+
+
+def test_resblock_input_shares_add_up_to_the_block() -> None:
+    torch.manual_seed(10)
+    block = ResBlock(64, 32, groups=32).eval()
+    x = _random(1, 64, 8, 8, seed=11)
+    with torch.inference_mode():
+        first = block.input_share(x[:, :16], 0, with_bias=True)
+        second = block.input_share(x[:, 16:], 16, with_bias=False)
+        hidden, shortcut = (a + b for a, b in zip(first, second, strict=True))
+        torch.testing.assert_close(block.finish(hidden, shortcut), block(x), atol=1e-5, rtol=0)
+        with pytest.raises(ValueError, match="cut through norm1's groups"):
+            block.input_share(x[:, :15], 0, with_bias=True)  # groups of 2 channels
+        with pytest.raises(ValueError, match="projected shortcut"):
+            ResBlock(32, 32, groups=32).input_share(x[:, :32], 0, with_bias=True)
+
+
+def test_fusion_block_refuses_groups_that_cannot_split() -> None:
+    with pytest.raises(ValueError, match="even number of norm groups"):
+        FuseBlock(6, groups=3)

@@ -8,10 +8,16 @@ same values faster:
 - `ResBlock.infer` and `FuseBlock.fuse_infer` with in-place operations: fewer new tensors and
   passes over large feature maps, and the very same roundings (bit-identical results);
 - `Upsample.infer` at the input's size (`upsample_conv_by_phases`): 2.25x fewer multiply-adds,
-  equal up to float rounding (its kernels are sums of the official ones).
+  equal up to float rounding (its kernels are sums of the official ones);
+- `FuseBlock.skip_share` and `modulation_from_share`: the encoder skip's half of a fusion
+  point's first residual block is computed once per face, the decoder's half per fidelity;
+  equal up to float rounding (two convolutions summed instead of one).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -54,9 +60,44 @@ class ResBlock(nn.Module):
 
     def infer(self, x: torch.Tensor) -> torch.Tensor:
         """`forward` with fused swish and in-place adds (inference only; `x` is not changed)."""
-        h = self.conv1(swish_(self.norm1(x)))
-        h = self.conv2(swish_(self.norm2(h)))
-        return h.add_(x if self.conv_out is None else self.conv_out(x))
+        hidden = self.conv1(swish_(self.norm1(x)))
+        return self.finish(hidden, x if self.conv_out is None else self.conv_out(x))
+
+    def finish(self, hidden: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        """The block after conv1: norm2 -> swish -> conv2, plus `shortcut` (both consumed)."""
+        return self.conv2(swish_(self.norm2(hidden))).add_(shortcut)
+
+    def input_share(
+        self, part: torch.Tensor, start: int, *, with_bias: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """conv1(swish(norm1(x))) and conv_out(x), from input channels [start, start + C) alone.
+
+        `part` (B x C x H x W) is those channels of the input x. Summed over a partition of the
+        input channels (the biases counted once), the shares are conv1's output and the
+        shortcut of `infer(x)`: norm1's groups must not straddle a part's edges, so that each
+        part is normalised on its own. Only blocks that project their input (`conv_out`) split.
+        """
+        if self.conv_out is None:
+            raise ValueError("only a block with a projected shortcut splits its input")
+        count = part.shape[1]
+        per_group = self.norm1.num_channels // self.norm1.num_groups
+        if start % per_group or count % per_group:
+            raise ValueError(
+                f"channels {start}..{start + count} cut through norm1's groups of {per_group}"
+            )
+        window = slice(start, start + count)
+        weight, bias = self.norm1.weight[window], self.norm1.bias[window]
+        normed = F.group_norm(part, count // per_group, weight, bias, self.norm1.eps)
+        hidden = F.conv2d(
+            swish_(normed),
+            self.conv1.weight[:, window],
+            self.conv1.bias if with_bias else None,
+            padding=1,
+        )
+        shortcut = F.conv2d(
+            part, self.conv_out.weight[:, window], self.conv_out.bias if with_bias else None
+        )
+        return hidden, shortcut
 
 
 class AttnBlock(nn.Module):
@@ -186,11 +227,34 @@ class TransformerLayer(nn.Module):
         return tokens + self.linear2(F.gelu(self.linear1(self.norm2(tokens))))
 
 
+@dataclass(frozen=True, eq=False)
+class SkipShare:
+    """The encoder skip's share of a fusion point's first residual block (`encode_enc`).
+
+    It does not depend on the fidelity, so it is computed once per face. Both B x C x S x S:
+    `hidden`, conv1 on swish(norm1(skip)) with conv1's bias; `shortcut`, conv_out on the skip
+    with conv_out's bias.
+    """
+
+    hidden: torch.Tensor
+    shortcut: torch.Tensor
+
+    def apply(self, change: Callable[[torch.Tensor], torch.Tensor]) -> SkipShare:
+        """The same share with `change` applied to each tensor (select, move, ...)."""
+        return SkipShare(hidden=change(self.hidden), shortcut=change(self.shortcut))
+
+
 class FuseBlock(nn.Module):
     """Controllable feature transformation at one size: `dec + w * (dec * scale + shift)`."""
 
     def __init__(self, channels: int, groups: int) -> None:
         super().__init__()
+        if (2 * channels) % groups or channels % (2 * channels // groups):
+            raise ValueError(
+                f"a fusion block of {channels} channels needs an even number of norm groups "
+                f"that divides {2 * channels}, not {groups}"
+            )
+        self.channels = channels
         self.encode_enc = ResBlock(2 * channels, channels, groups)
         self.scale = nn.Sequential(
             nn.Conv2d(channels, channels, 3, padding=1),
@@ -208,6 +272,25 @@ class FuseBlock(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (scale, shift) from the encoder skip and the decoder state; no `w` involved."""
         fused = self.encode_enc(torch.cat([skip, decoder], dim=1))
+        return self.scale(fused), self.shift(fused)
+
+    def skip_share(self, skip: torch.Tensor) -> SkipShare:
+        """The part of `modulation` that depends on the skip alone (w-independent)."""
+        hidden, shortcut = self.encode_enc.input_share(skip, 0, with_bias=True)
+        return SkipShare(hidden=hidden, shortcut=shortcut)
+
+    def modulation_from_share(
+        self, share: SkipShare, decoder: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`modulation(skip, decoder)` given the skip's share: the decoder's half of the first
+        residual block, and the rest. Equal up to float rounding; `share` is not changed."""
+        block = self.encode_enc
+        hidden, shortcut = block.input_share(decoder, self.channels, with_bias=False)
+        # The share is fp32; under autocast the convolutions give bf16 or fp16. Cast first: an
+        # in-place add across dtypes takes the slow path (30x slower on the CPU).
+        hidden.add_(share.hidden.to(hidden.dtype))
+        shortcut.add_(share.shortcut.to(shortcut.dtype))
+        fused = block.finish(hidden, shortcut)
         return self.scale(fused), self.shift(fused)
 
     @staticmethod

@@ -1,13 +1,14 @@
 """The CodeFormer network, split at the fidelity weight.
 
 `encode` runs everything that does not depend on the fidelity `w` (encoder, transformer, code
-lookup, AdaIN, generator up to the first fusion point, and that point's scale and shift) and
-returns it as a frozen `Encoded` value. `decode` runs only the rest. `forward` is the one-shot
-composition of the two. The network keeps no per-image state.
-"""
+lookup, AdaIN, generator up to the first fusion point, that point's scale and shift, and the
+encoder skip's share of each later fusion point) and returns it as a frozen `Encoded` value.
+`decode` runs only the rest. `forward` is the one-shot composition of the two. The network
+keeps no per-image state."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +19,7 @@ from core.net.blocks import (
     Downsample,
     FuseBlock,
     ResBlock,
+    SkipShare,
     TransformerLayer,
     Upsample,
     adaptive_instance_norm,
@@ -31,14 +33,15 @@ class Encoded:
     """Everything about a batch of faces that does not depend on the fidelity.
 
     Tensors are batch-first; `batch` faces of `config.img_size` pixels.
-    - `skips`: encoder features per fusion size, for the fusion points after the first one.
+    - `skip_shares`: per fusion size after the first one, the encoder skip's share of that
+      fusion point's first residual block (`FuseBlock.skip_share`).
     - `generator_state`: the generator's output at the first fusion point (or the looked-up
       codes when the network has no fusion point), before any fusion.
     - `first_scale`, `first_shift`: modulation of the first fusion point (None without one).
     - `code_indices`: B x (latent*latent) long, the codebook entries chosen per token.
     """
 
-    skips: dict[int, torch.Tensor]
+    skip_shares: dict[int, SkipShare]
     generator_state: torch.Tensor
     first_scale: torch.Tensor | None
     first_shift: torch.Tensor | None
@@ -48,21 +51,30 @@ class Encoded:
     def batch(self) -> int:
         return int(self.generator_state.shape[0])
 
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        """Every tensor held, in a fixed order (for sizes and comparisons)."""
+        shares = [t for size in sorted(self.skip_shares) for t in self._share(size)]
+        optional = [t for t in (self.first_scale, self.first_shift) if t is not None]
+        return (*shares, self.generator_state, *optional, self.code_indices)
+
+    def _share(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        share = self.skip_shares[size]
+        return share.hidden, share.shortcut
+
+    def _apply(self, change: Callable[[torch.Tensor], torch.Tensor]) -> Encoded:
+        return Encoded(
+            skip_shares={size: share.apply(change) for size, share in self.skip_shares.items()},
+            generator_state=change(self.generator_state),
+            first_scale=None if self.first_scale is None else change(self.first_scale),
+            first_shift=None if self.first_shift is None else change(self.first_shift),
+            code_indices=change(self.code_indices),
+        )
+
     def select(self, index: int | slice | list[int]) -> Encoded:
         """The encoded faces at `index` along the batch (a view, no copy)."""
         if isinstance(index, int):
             index = slice(index, index + 1)
-
-        def take(t: torch.Tensor) -> torch.Tensor:
-            return t[index]
-
-        return Encoded(
-            skips={size: take(t) for size, t in self.skips.items()},
-            generator_state=take(self.generator_state),
-            first_scale=None if self.first_scale is None else take(self.first_scale),
-            first_shift=None if self.first_shift is None else take(self.first_shift),
-            code_indices=take(self.code_indices),
-        )
+        return self._apply(lambda t: t[index])
 
     @staticmethod
     def concat(parts: list[Encoded]) -> Encoded:
@@ -77,7 +89,13 @@ class Encoded:
             return torch.cat([t for t in ts if t is not None])
 
         return Encoded(
-            skips={size: torch.cat([p.skips[size] for p in parts]) for size in first.skips},
+            skip_shares={
+                size: SkipShare(
+                    hidden=torch.cat([p.skip_shares[size].hidden for p in parts]),
+                    shortcut=torch.cat([p.skip_shares[size].shortcut for p in parts]),
+                )
+                for size in first.skip_shares
+            },
             generator_state=torch.cat([p.generator_state for p in parts]),
             first_scale=cat_optional([p.first_scale for p in parts]),
             first_shift=cat_optional([p.first_shift for p in parts]),
@@ -85,21 +103,10 @@ class Encoded:
         )
 
     def to(self, device: torch.device | str) -> Encoded:
-        def move(t: torch.Tensor) -> torch.Tensor:
-            return t.to(device)
-
-        return Encoded(
-            skips={size: move(t) for size, t in self.skips.items()},
-            generator_state=move(self.generator_state),
-            first_scale=None if self.first_scale is None else move(self.first_scale),
-            first_shift=None if self.first_shift is None else move(self.first_shift),
-            code_indices=move(self.code_indices),
-        )
+        return self._apply(lambda t: t.to(device))
 
     def nbytes(self) -> int:
-        tensors = [*self.skips.values(), self.generator_state, self.code_indices]
-        tensors += [t for t in (self.first_scale, self.first_shift) if t is not None]
-        return sum(t.numel() * t.element_size() for t in tensors)
+        return sum(t.numel() * t.element_size() for t in self.tensors())
 
 
 class Encoder(nn.Module):
@@ -264,7 +271,7 @@ class CodeFormerNet(nn.Module):
         state, indices = self.lookup_codes(latent, adain)
         if not self.fusion_sizes:
             return Encoded(
-                skips={},
+                skip_shares={},
                 generator_state=state,
                 first_scale=None,
                 first_shift=None,
@@ -274,8 +281,9 @@ class CodeFormerNet(nn.Module):
         for block in self.generator.blocks[: self.generator.fuse_after[first] + 1]:
             state = _infer(block, state)
         scale, shift = self.fuse_block(first).modulation(skips.pop(first), state)
+        shares = {size: self.fuse_block(size).skip_share(skip) for size, skip in skips.items()}
         return Encoded(
-            skips=skips,
+            skip_shares=shares,
             generator_state=state,
             first_scale=scale,
             first_shift=shift,
@@ -286,8 +294,8 @@ class CodeFormerNet(nn.Module):
 
     def decode(self, encoded: Encoded, fidelity: float) -> torch.Tensor:
         """The generator from the first fusion point on, with the blocks' inference forms
-        (`ResBlock.infer`, `Upsample.infer`, `FuseBlock.fuse_infer`): the one-shot result up to
-        float rounding."""
+        (`ResBlock.infer`, `Upsample.infer`, `FuseBlock.modulation_from_share`, `fuse_infer`):
+        the one-shot result up to float rounding."""
         state = encoded.generator_state
         if not self.fusion_sizes:
             start = 0
@@ -305,7 +313,8 @@ class CodeFormerNet(nn.Module):
             state = _infer(blocks[index], state)
             size = fuse_at.get(index)
             if size is not None and fidelity > 0:
-                scale, shift = self.fuse_block(size).modulation(encoded.skips[size], state)
+                share = encoded.skip_shares[size]
+                scale, shift = self.fuse_block(size).modulation_from_share(share, state)
                 state = FuseBlock.fuse_infer(state, scale, shift, fidelity)
         return state
 
