@@ -138,9 +138,12 @@ def faces_to_tensor(crops: list[np.ndarray]) -> torch.Tensor:
 
 
 def tensor_to_faces(faces: torch.Tensor) -> list[np.ndarray]:
-    """B x 3 x S x S float in [-1, 1] -> S x S x 3 uint8 RGB crops."""
-    scaled = faces.detach().float().cpu().clamp(-1, 1).add(1.0).mul(127.5).round()
-    array = scaled.to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
+    """B x 3 x S x S float in [-1, 1], on any device -> S x S x 3 uint8 RGB crops.
+
+    Rounded to bytes where the tensor is, so a GPU hands over a quarter of the data.
+    """
+    scaled = faces.detach().float().clamp(-1, 1).add(1.0).mul(127.5).round()
+    array = scaled.to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
     return list(array)
 
 
