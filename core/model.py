@@ -187,6 +187,9 @@ class CodeFormer:
         lo, hi = float(faces.min()), float(faces.max())
         if lo < -1 - RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
             raise ValueError(f"faces must be in [-1, 1], got values in [{lo:.3g}, {hi:.3g}]")
+        if self.device.type == "cuda" and not faces.is_cuda:
+            # Page-locked host memory: the copy to the GPU runs without an extra staging copy.
+            faces = faces.to(torch.float32).contiguous().pin_memory()
         x = faces.to(self.device, torch.float32, non_blocking=True)
         if self.placement.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
