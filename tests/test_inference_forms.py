@@ -1,6 +1,6 @@
-"""The inference forms of the blocks compute what the plain forms compute: the in-place forms bit
-for bit, the upsampling by phases and the fusion from a skip share up to float rounding. (That
-encode + decode equals the one-shot forward is tested in test_encode_decode.)"""
+"""The inference forms of the blocks compute what the plain forms compute: the in-place forms
+bit for bit, the upsampling as a transposed convolution and the fusion from a skip share up to
+float rounding. (That encode + decode equals the one-shot forward: test_encode_decode.)"""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from core.net.blocks import (
     FuseBlock,
     ResBlock,
     Upsample,
-    phase_kernels,
-    upsample_conv_by_phases,
+    transposed_kernel,
+    upsample_conv_transposed,
 )
 
 
@@ -48,7 +48,7 @@ def test_fuse_infer_is_bit_identical_and_leaves_inputs_alone() -> None:
 
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("size", [(1, 1), (5, 7), (16, 16)])
-def test_upsample_by_phases_equals_upsample_then_conv(size, channels_last) -> None:
+def test_transposed_upsample_equals_upsample_then_conv(size, channels_last) -> None:
     torch.manual_seed(2)
     block = Upsample(24).eval()
     x = _random(2, 24, *size, seed=3)
@@ -61,36 +61,38 @@ def test_upsample_by_phases_equals_upsample_then_conv(size, channels_last) -> No
         got = block.infer(x)
     assert got.shape == expected.shape == (2, 24, 2 * size[0], 2 * size[1])
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
-    assert (got - expected).abs().max() > 0 or size == (1, 1)  # rounding differs, not values
+    assert (got - expected).abs().max() > 0 or size == (1, 1)  # another computation: rounds apart
     if size != (1, 1):  # one-pixel inputs are both layouts at once
         assert got.is_contiguous(memory_format=torch.channels_last) == channels_last
     assert torch.equal(x, before)
 
 
-def test_upsample_by_phases_without_bias_and_in_bf16() -> None:
+def test_transposed_upsample_without_bias_and_in_bf16() -> None:
     weight = _random(8, 4, 3, 3, seed=4)
     x = _random(1, 4, 6, 6, seed=5)
     plain = torch.nn.functional.conv2d(
         torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest"), weight, padding=1
     )
-    torch.testing.assert_close(upsample_conv_by_phases(x, weight, None), plain, atol=1e-5, rtol=0)
+    torch.testing.assert_close(upsample_conv_transposed(x, weight, None), plain, atol=1e-5, rtol=0)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        rounded = upsample_conv_by_phases(x, weight, None)
+        rounded = upsample_conv_transposed(x, weight, None)
     assert rounded.dtype == torch.bfloat16
     torch.testing.assert_close(rounded.float(), plain, atol=0.1, rtol=0.02)
 
 
-def test_phase_kernels_redistribute_the_taps() -> None:
-    """Each phase's 2x2 kernel holds all nine taps once: on a constant map the inner pixels of
-    every phase see the full kernel sum."""
+def test_transposed_kernel_redistributes_the_taps() -> None:
+    """Each output pixel sees 2 x 2 taps of the transposed kernel that hold all nine official
+    taps once; the corner taps are the official corners."""
     weight = _random(3, 2, 3, 3, seed=6)
-    kernels = phase_kernels(weight)
-    assert kernels.shape == (12, 2, 2, 2)
-    full = weight.sum(dim=(1, 2, 3))
-    for phase in range(4):
-        torch.testing.assert_close(kernels[phase * 3 : phase * 3 + 3].sum(dim=(1, 2, 3)), full)
-    # phase (0, 0), top left tap: only the official top left tap falls on input pixel (i-1, j-1)
-    assert torch.equal(kernels[:3, :, 0, 0], weight[:, :, 0, 0])
+    kernel = transposed_kernel(weight)
+    assert kernel.shape == (2, 3, 4, 4)  # Cin x Cout x 4 x 4
+    full = weight.sum(dim=(2, 3)).t()
+    for rows in ((0, 2), (1, 3)):  # the taps one output row parity uses
+        for columns in ((0, 2), (1, 3)):
+            taps = kernel[:, :, list(rows)][:, :, :, list(columns)]
+            torch.testing.assert_close(taps.sum(dim=(2, 3)), full)
+    assert torch.equal(kernel[:, :, 3, 3], weight[:, :, 0, 0].t())
+    assert torch.equal(kernel[:, :, 0, 0], weight[:, :, 2, 2].t())
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
