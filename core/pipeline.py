@@ -91,6 +91,21 @@ class Analysis:
     damage: np.ndarray | None = None  # inpainting: H x W bool in photo pixels, True = fill
     notices: tuple[str, ...] = field(default_factory=tuple)
 
+    def nbytes(self) -> int:
+        """The memory this analysis holds beyond its photo: the encoded faces, their crops and
+        masks, the background, its alpha and the damage (planes shared with the photo, as an
+        unscaled background can be, are not counted)."""
+        faces = sum(f.encoded.nbytes() + f.crop.nbytes + f.paste_mask.nbytes for f in self.faces)
+        photo_planes = [p for p in (self.photo.pixels, self.photo.alpha) if p is not None]
+        planes = (self.background, self.background_alpha, self.damage)
+        own = [
+            plane
+            for plane in planes
+            if plane is not None
+            and not any(np.may_share_memory(plane, shared) for shared in photo_planes)
+        ]
+        return faces + sum(plane.nbytes for plane in own)
+
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Rendered:

@@ -57,6 +57,12 @@ class TaskState:
     analysis_generation: int = 0  # the worker job that made `analysis` (or is making it)
     analysis_seconds: float = 0.0
     analysis_damage: DamageMask | None = None  # Inpaint: the damage `analysis` is encoded for
+    # The analysis was dropped to keep memory within the session's budget (the result, face
+    # choices and face crops stay); it is made again when the task is on screen.
+    set_aside: bool = False
+    face_count: int = 0  # faces the analysis found (also while it is set aside)
+    shown_at: int = 0  # when the task was last on screen (the session's clock; 0 = never)
+    notices_shown: bool = False  # the analysis' notices were shown (not again when made again)
     mask_generation: int = 0  # Inpaint: the newest damage sent to the worker (its job)
     face_options: dict[int, FaceOptions] = field(default_factory=dict)
     face_images: dict[int, QImage] = field(default_factory=dict)  # aligned original crops
@@ -186,6 +192,11 @@ class PhotoDocument:
     @property
     def faces(self) -> tuple[Any, ...]:
         return tuple(self.analysis.faces) if self.analysis is not None else ()
+
+    @property
+    def face_count(self) -> int:
+        """Faces found by the task on screen (known while its analysis is set aside too)."""
+        return len(self.analysis.faces) if self.analysis is not None else self.task.face_count
 
     @property
     def upscale(self) -> int:

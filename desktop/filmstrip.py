@@ -121,8 +121,8 @@ def status_text(doc: PhotoDocument) -> str:
     task = doc.mode.title if doc.loaded and doc.mode is not TaskMode.RESTORE else ""
     if doc.status is Status.ANALYSING and doc.progress > 0:
         text = f"Analysing… {round(doc.progress * 100)} %"
-    elif doc.status is Status.READY and doc.analysis is not None:
-        count = len(doc.faces)
+    elif doc.status is Status.READY and (doc.analysis is not None or doc.task.set_aside):
+        count = doc.face_count
         faces = "no face" if count == 0 else f"{count} face" + ("s" if count > 1 else "")
         text = faces if task else f"Ready · {faces}"  # the dot says ready too
     else:

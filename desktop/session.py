@@ -9,6 +9,11 @@ result per task, so switching tasks or photos and back shows the earlier result 
 open in the task chosen last. For Inpaint, the damage painted on a photo (`set_damage`) goes to the
 worker at most every `MASK_THROTTLE_MS`: it re-encodes only the faces whose damage changed, then
 renders.
+
+Analyses hold the encoded faces (about 90 MB each) and the prepared background, so all of them
+together are kept within a budget (`ANALYSIS_BUDGET_BYTES`): past it, the analyses of the tasks
+shown longest ago are set aside (their results, face choices and face crops stay) and made again
+when they come back on screen. The task on screen always keeps its own.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ log = logging.getLogger(__name__)
 
 MASK_THROTTLE_MS = 150
 
+ANALYSIS_BUDGET_BYTES = 2 * 2**30
+"""The memory that the analyses of all open photos may take together (see the module doc)."""
+
 
 def expand_paths(paths: Iterable[str | Path], recursive: bool = False) -> list[Path]:
     """Files and folders -> the image files among them (folders listed, sorted)."""
@@ -72,9 +80,13 @@ class Session(QObject):
         settings: StudioSettings,
         engine_factory: EngineFactory,
         parent: QObject | None = None,
+        *,
+        analysis_budget: int = ANALYSIS_BUDGET_BYTES,
     ) -> None:
         super().__init__(parent)
         self._settings = settings
+        self._analysis_budget = analysis_budget
+        self._clock = itertools.count(1)  # orders the tasks by when they were last on screen
         self._fidelity = settings.fidelity
         self._docs: list[PhotoDocument] = []
         self._ids = itertools.count(1)
@@ -203,6 +215,8 @@ class Session(QObject):
             _abandon_render(previous.task)
         self._current = doc
         self.worker.focus(doc.doc_id if doc is not None else None)
+        if doc is not None:
+            self._shown(doc)
         self.current_changed.emit(doc)
         if (
             doc is not None
@@ -232,6 +246,7 @@ class Session(QObject):
             elif task.analysis is not None and doc is self._current:
                 self.request_render(doc)  # nothing new when its result is already there
         if doc is self._current:
+            self._shown(doc)
             self.render_pending_changed.emit(doc.render_pending)
 
     def set_default_mode(self, mode: TaskMode) -> None:
@@ -262,7 +277,8 @@ class Session(QObject):
         task = doc.task_for(TaskMode.INPAINT)
         if task.analysis is None:
             if task.started and task.status in (Status.QUEUED, Status.ANALYSING):
-                self._analyse(doc, TaskMode.INPAINT)  # again, with the newest damage
+                # again, with the newest damage (the same faces: their choices stay)
+                self._analyse(doc, TaskMode.INPAINT, keep_choices=True)
             return
         generation = self.worker.remask(
             doc.doc_id,
@@ -342,12 +358,17 @@ class Session(QObject):
 
     def reanalyse_all(self) -> None:
         """The pipeline's settings changed: analyse each photo's task on screen again; the other
-        tasks forget what they did (they are analysed again when chosen)."""
+        tasks forget what they did (they are analysed again when chosen). A task set aside for
+        memory stays so (it is analysed when shown), with its face choices forgotten."""
         for doc in self._docs:
             if doc.loaded:
                 for mode in TaskMode:
                     if mode is not doc.mode:
                         self._forget(doc, mode)
+                if doc.task.set_aside and doc is not self._current:
+                    doc.task.face_options = {}
+                    doc.task.face_images = {}
+                    continue
                 self._analyse(doc)
 
     def retry(self, doc: PhotoDocument) -> None:
@@ -383,14 +404,21 @@ class Session(QObject):
         self.worker.cancel(doc.doc_id, mode.variant)
         doc.tasks[mode] = TaskState()
 
-    def _analyse(self, doc: PhotoDocument, mode: TaskMode | None = None) -> None:
+    def _analyse(
+        self, doc: PhotoDocument, mode: TaskMode | None = None, *, keep_choices: bool = False
+    ) -> None:
+        """Analyse a task of `doc` (again). `keep_choices`: the face choices and crops stay (an
+        analysis set aside for memory is made again: the same faces)."""
         mode = mode or doc.mode
         self.worker.cancel(doc.doc_id, mode.variant)
         task = doc.task_for(mode)
         task.analysis = None
         task.analysis_damage = None
-        task.face_options = {}
-        task.face_images = {}
+        task.set_aside = False
+        if not keep_choices:
+            task.face_options = {}
+            task.face_images = {}
+            task.notices_shown = False
         task.render_generation = task.result_generation
         task.status = Status.QUEUED
         task.problem = None
@@ -402,6 +430,51 @@ class Session(QObject):
             mode.variant,
             mask=doc.damage if mode.needs_mask else None,
         )
+        self.document_changed.emit(doc)
+        self.analysis_changed.emit(doc)
+
+    # -- memory -----------------------------------------------------------------------------
+
+    def _shown(self, doc: PhotoDocument) -> None:
+        """The task of `doc` is on screen: note when, and bring back an analysis set aside."""
+        doc.task.shown_at = next(self._clock)
+        if doc.task.set_aside and doc.loaded:
+            self._analyse(doc, keep_choices=True)
+
+    def analyses_nbytes(self) -> int:
+        """The memory that all kept analyses take together."""
+        return sum(
+            task.analysis.nbytes()
+            for doc in self._docs
+            for task in doc.tasks.values()
+            if task.analysis is not None
+        )
+
+    def _keep_within_budget(self) -> None:
+        """Set aside the analyses of the tasks shown longest ago (never shown first) while all
+        kept analyses take more than the budget; the task on screen keeps its own."""
+        kept = [
+            (task.shown_at, doc, mode, task.analysis.nbytes())
+            for doc in self._docs
+            for mode, task in doc.tasks.items()
+            if task.analysis is not None
+        ]
+        total = sum(size for *_, size in kept)
+        for _, doc, mode, size in sorted(kept, key=lambda entry: entry[0]):
+            if total <= self._analysis_budget:
+                break
+            if not self._on_screen(doc, mode):
+                self._set_aside(doc, mode)
+                total -= size
+
+    def _set_aside(self, doc: PhotoDocument, mode: TaskMode) -> None:
+        log.info("%s (%s): analysis set aside to save memory", doc.name, mode.title)
+        self.worker.cancel(doc.doc_id, mode.variant)  # its jobs and the worker's references
+        task = doc.task_for(mode)
+        _abandon_render(task)
+        task.analysis = None
+        task.analysis_damage = None
+        task.set_aside = True
         self.document_changed.emit(doc)
         self.analysis_changed.emit(doc)
 
@@ -505,16 +578,24 @@ class Session(QObject):
         task.analysis = done.analysis
         task.analysis_damage = done.mask
         task.analysis_seconds = done.seconds
-        task.face_options = {face.index: FaceOptions() for face in done.analysis.faces}
+        chosen = task.face_options  # empty unless an analysis set aside was made again
+        task.face_options = {
+            face.index: chosen.get(face.index, FaceOptions()) for face in done.analysis.faces
+        }
+        task.face_count = len(done.analysis.faces)
         task.face_images = dict(done.faces)
         task.status = Status.READY
         task.progress = 1.0
         self.document_changed.emit(doc)
         self.analysis_changed.emit(doc)
         if self._on_screen(doc, mode):
-            for notice in getattr(done.analysis, "notices", ()):
-                self.problem.emit(Problem(kind="notice", message=f"{doc.name}: {notice}"), doc)
+            if not task.notices_shown:
+                for notice in getattr(done.analysis, "notices", ()):
+                    message = f"{doc.name}: {notice}"
+                    self.problem.emit(Problem(kind="notice", message=message), doc)
+                task.notices_shown = True
             self.request_render(doc)
+        self._keep_within_budget()
 
     def _on_remasked(self, doc: PhotoDocument, mode: TaskMode, done: AnalysisDone) -> None:
         """The same faces, encoded for new damage: the newest encoding wins."""

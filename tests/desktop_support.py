@@ -68,6 +68,9 @@ class ScriptedAnalysis:
     damage: np.ndarray | None = None
     notices: tuple[str, ...] = ()
 
+    def nbytes(self) -> int:
+        return self.background.nbytes + sum(face.crop.nbytes for face in self.faces)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScriptedRendered:
@@ -203,10 +206,10 @@ class ScriptedEngine:
         )
 
 
-def make_session(engine: Any, settings: StudioSettings | None = None) -> Any:
+def make_session(engine: Any, settings: StudioSettings | None = None, **options: Any) -> Any:
     from desktop.session import Session
 
-    session = Session(settings or StudioSettings(upscale=1), lambda: engine)
+    session = Session(settings or StudioSettings(upscale=1), lambda: engine, **options)
     session.worker.start()
     return session
 

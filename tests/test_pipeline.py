@@ -262,3 +262,21 @@ def test_functions_work_without_engine(tiny_checkpoints, faces_json) -> None:
         photo, model, SQUARE, detector=CountingDetector(faces), upsampler=ResizeUpsampler()
     )
     assert render(analysis, model, 0.5).image.shape == photo.pixels.shape
+
+
+def test_analysis_counts_the_memory_it_holds(weights, faces_json) -> None:
+    photo, faces = portrait("astronaut.png", faces_json)
+    alpha = np.full(photo.pixels.shape[:2], 255, np.uint8)
+    photo = Photo(pixels=photo.pixels, alpha=alpha, format="PNG")
+    engine = make_engine(weights, faces)
+    same_size = engine.analyze(photo, SQUARE)
+    face = same_size.faces[0]
+    per_face = face.encoded.nbytes() + face.crop.nbytes + face.paste_mask.nbytes
+    assert face.encoded.nbytes() > 0
+    # At upscale 1 the background is a copy, the alpha the photo's own plane (not counted).
+    assert not np.may_share_memory(same_size.background, photo.pixels)
+    assert same_size.background_alpha is photo.alpha
+    assert same_size.nbytes() == len(same_size.faces) * per_face + same_size.background.nbytes
+    doubled = engine.analyze(photo, PipelineSettings(paste_mask="square", upscale=2))
+    enlarged = doubled.background.nbytes + doubled.background_alpha.nbytes
+    assert doubled.nbytes() == len(doubled.faces) * per_face + enlarged
