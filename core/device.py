@@ -142,30 +142,35 @@ def measure_fastest_precision(
     device: torch.device | str = "cpu",
     *,
     channels: int = 128,
-    size: int = 96,
+    size: int = 64,
     repeats: int = 4,
     margin: float = 0.85,
 ) -> PrecisionChoice:
     """Time a slice of CodeFormer's generator at each candidate precision; pick the fastest.
 
-    The workload is the generator's dominant pattern: GroupNorm, swish and a 3x3 convolution,
+    The workload is the generator's own blocks in the forms `decode` runs: a residual block
+    (GroupNorm, swish, 3x3 convolutions) and an upsampling (a transposed convolution), with
     `channels` channels on a `size` x `size` map, channels_last, batch 1, under autocast (about
-    0.2 s in all on a 2-core CPU). A reduced precision is chosen only when it takes less than
+    0.3 s in all on a 2-core CPU). A reduced precision is chosen only when it takes less than
     `margin` times the fp32 time, since it costs a little accuracy. Every candidate's best time
     is in `seconds`. Deciding by measuring, not by CPU flags: a CPU may compute bf16 natively
-    and still run it slower than fp32.
+    and still run it slower than fp32 (or run one kind of convolution fast and another slowly).
     """
+    from core.net.blocks import ResBlock, Upsample
+
     dev = torch.device(device)
-    norm = torch.nn.GroupNorm(32, channels, eps=1e-6).to(dev)
-    conv = torch.nn.Conv2d(channels, channels, 3, padding=1).to(dev)
     layout = torch.channels_last if dev.type in ("cpu", "cuda") else torch.contiguous_format
-    conv = conv.to(memory_format=layout)
     generator = torch.Generator(device="cpu").manual_seed(0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        block = ResBlock(channels, channels, groups=32).to(dev).eval()
+        upsample = Upsample(channels).to(dev).eval()
+    block = block.to(memory_format=layout)
+    upsample = upsample.to(memory_format=layout)
     x = torch.randn(1, channels, size, size, generator=generator).to(dev, memory_format=layout)
 
     def step() -> torch.Tensor:
-        h = norm(x)
-        return conv(h * torch.sigmoid(h))
+        return upsample.infer(block.infer(x))
 
     candidates = candidate_precisions(dev)
     seconds = dict.fromkeys(candidates, float("inf"))
