@@ -1,12 +1,14 @@
 """Where exported photos go and under which names (plain functions, no Qt).
 
 The name pattern takes `{name}` (the original file name without extension), `{suffix}` (the
-suffix setting, "_restored" by default), `{fidelity}` (e.g. "0.70") and `{index}` (1, 2, ...).
+suffix setting, "_restored" by default), `{fidelity}` (e.g. "0.70": the fidelity the photo's
+result is computed at) and `{index}` (1, 2, ...).
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,30 +62,46 @@ class PlannedFile:
     clashes: bool  # another photo of the same export would get this name
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExportSource:
+    """A photo to export: its file stem, its original (None when pasted) and that file's
+    format, and the fidelity its result is computed at (the `{fidelity}` of its name: the
+    slider's for Restore, the task's fixed value for Colorize and Inpaint)."""
+
+    doc_id: int
+    stem: str
+    source: Path | None
+    source_format: str | None
+    fidelity: float
+
+
 def plan_exports(
-    docs: list[tuple[int, str, Path | None, str | None]],
+    docs: Sequence[ExportSource],
     *,
     folder: Path | None,
     pattern: str,
     suffix: str,
-    fidelity: float,
     format_setting: str,
 ) -> list[PlannedFile]:
-    """docs: (doc id, stem, source path or None, source format). A None folder puts each file
-    next to its original (pasted images need a folder)."""
+    """Where each photo goes. A None folder puts each file next to its original (pasted images
+    need a folder)."""
     planned: list[PlannedFile] = []
     seen: dict[Path, int] = {}
-    for index, (doc_id, stem, source, source_format) in enumerate(docs, start=1):
-        fmt = output_format(format_setting, source_format)
-        where = folder if folder is not None else (source.parent if source else None)
+    for index, doc in enumerate(docs, start=1):
+        fmt = output_format(format_setting, doc.source_format)
+        where = folder if folder is not None else (doc.source.parent if doc.source else None)
         if where is None:
             raise ValueError("a pasted image has no folder of its own: choose an output folder")
-        name = file_name(pattern, name=stem, suffix=suffix, fidelity=fidelity, index=index, fmt=fmt)
+        name = file_name(
+            pattern, name=doc.stem, suffix=suffix, fidelity=doc.fidelity, index=index, fmt=fmt
+        )
         path = where / name
         key = Path(str(path).lower())
         seen[key] = seen.get(key, 0) + 1
         planned.append(
-            PlannedFile(doc_id=doc_id, path=path, format=fmt, exists=path.exists(), clashes=False)
+            PlannedFile(
+                doc_id=doc.doc_id, path=path, format=fmt, exists=path.exists(), clashes=False
+            )
         )
     return [
         PlannedFile(

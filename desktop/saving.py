@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 from desktop import export_dialog
 from desktop.document import PhotoDocument, Status
 from desktop.export_dialog import Existing, ExportDialog, ExportOptions
-from desktop.export_plan import EXTENSIONS, LOSSY, output_format, plan_exports
+from desktop.export_plan import EXTENSIONS, LOSSY, ExportSource, output_format, plan_exports
 from desktop.jobs import ExportFinished, ExportStep, ExportTarget
 from desktop.problems import Problem
 from desktop.resources import resources_dir
@@ -66,11 +66,10 @@ class Saver(QObject):
         options = ExportOptions.from_settings(self._session.settings)
         folder = options.folder or self.own_folder(doc) or self._fallback_folder()
         planned = plan_exports(
-            [(doc.doc_id, doc.stem, doc.path, doc.photo.format)],
+            [self._source(doc, doc.path, doc.photo.format)],
             folder=folder,
             pattern=options.pattern,
             suffix=options.suffix,
-            fidelity=self._session.fidelity,
             format_setting=options.format_setting,
         )[0]
         path, overwrite = planned.path, False
@@ -136,13 +135,12 @@ class Saver(QObject):
             options = dataclasses.replace(options, folder=self._fallback_folder())
         planned = plan_exports(
             [
-                (d.doc_id, d.stem, d.path if self.own_folder(d) else None, self._format_of(d))
+                self._source(d, d.path if self.own_folder(d) else None, self._format_of(d))
                 for d in docs
             ],
             folder=options.folder,
             pattern=options.pattern,
             suffix=options.suffix,
-            fidelity=self._session.fidelity,
             format_setting=options.format_setting,
         )
         existing = [p.path for p in planned if p.exists]
@@ -164,6 +162,17 @@ class Saver(QObject):
             taken.add(path)
             targets.append(self._target(doc, path, plan.format, options, overwrite))
         return self._export(targets)
+
+    def _source(
+        self, doc: PhotoDocument, source: Path | None, source_format: str | None
+    ) -> ExportSource:
+        return ExportSource(
+            doc_id=doc.doc_id,
+            stem=doc.stem,
+            source=source,
+            source_format=source_format,
+            fidelity=self._session.fidelity_of(doc),
+        )
 
     def _format_of(self, doc: PhotoDocument) -> str | None:
         if doc.photo is not None:

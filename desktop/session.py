@@ -309,6 +309,12 @@ class Session(QObject):
         if doc.analysis is not None:
             self.request_render(doc)
 
+    def fidelity_of(self, doc: PhotoDocument) -> float:
+        """The fidelity the result of `doc` is computed at: the slider's in Restore, else its
+        task's fixed value (Colorize 0, Inpaint 1)."""
+        fixed = doc.mode.fixed_fidelity
+        return self._fidelity if fixed is None else fixed
+
     def render_fidelity(self, doc: PhotoDocument) -> float | None:
         """The fidelity a render of `doc` asks for: the slider's in Restore, else None (fixed)."""
         return doc.mode.render_fidelity(self._fidelity)

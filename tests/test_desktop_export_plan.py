@@ -6,7 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from desktop.export_plan import check_pattern, file_name, output_format, plan_exports
+from desktop.export_plan import (
+    ExportSource,
+    check_pattern,
+    file_name,
+    output_format,
+    plan_exports,
+)
+
+
+def source(
+    doc_id: int, stem: str, path: Path | None, fmt: str | None, fidelity: float = 0.5
+) -> ExportSource:
+    return ExportSource(doc_id=doc_id, stem=stem, source=path, source_format=fmt, fidelity=fidelity)
 
 
 def test_output_format_keeps_writable_formats_and_turns_others_into_png():
@@ -33,16 +45,15 @@ def test_patterns():
 def test_plan_finds_existing_files_and_clashes(tmp_path: Path):
     (tmp_path / "a_restored.png").write_bytes(b"x")
     docs = [
-        (1, "a", tmp_path / "a.png", "PNG"),
-        (2, "b", tmp_path / "b.jpg", "JPEG"),
-        (3, "b", tmp_path / "sub" / "b.png", "PNG"),
+        source(1, "a", tmp_path / "a.png", "PNG"),
+        source(2, "b", tmp_path / "b.jpg", "JPEG"),
+        source(3, "b", tmp_path / "sub" / "b.png", "PNG"),
     ]
     planned = plan_exports(
         docs,
         folder=tmp_path,
         pattern="{name}{suffix}",
         suffix="_restored",
-        fidelity=0.5,
         format_setting="png",
     )
     assert [p.path.name for p in planned] == ["a_restored.png", "b_restored.png", "b_restored.png"]
@@ -53,16 +64,26 @@ def test_plan_finds_existing_files_and_clashes(tmp_path: Path):
         folder=None,
         pattern="{name}{suffix}",
         suffix="_r",
-        fidelity=0.5,
         format_setting="same",
     )
     assert next_to[0].path == tmp_path / "b_r.jpg"
     with pytest.raises(ValueError, match="pasted image"):
         plan_exports(
-            [(4, "Pasted image 1", None, None)],
+            [source(4, "Pasted image 1", None, None)],
             folder=None,
             pattern="{name}",
             suffix="",
-            fidelity=0.5,
             format_setting="same",
         )
+
+
+def test_each_photo_is_named_with_the_fidelity_of_its_own_result(tmp_path: Path):
+    docs = [
+        source(1, "a", tmp_path / "a.png", "PNG", fidelity=0.7),  # Restore at the slider's
+        source(2, "b", tmp_path / "b.png", "PNG", fidelity=0.0),  # Colorize
+        source(3, "c", tmp_path / "c.png", "PNG", fidelity=1.0),  # Inpaint
+    ]
+    planned = plan_exports(
+        docs, folder=tmp_path, pattern="{name}_w{fidelity}", suffix="", format_setting="same"
+    )
+    assert [p.path.name for p in planned] == ["a_w0.70.png", "b_w0.00.png", "c_w1.00.png"]

@@ -213,6 +213,8 @@ def test_the_fidelity_is_greyed_out_outside_restore_with_the_reason(qtbot, windo
         assert slider.value() == round(100 * mode.fixed_fidelity)  # what the task uses
         assert window.fidelity.value() == 0.5  # the user's, kept
         assert "fidelity" in slider.toolTip() and mode.title in slider.toolTip()
+        # An export's {fidelity} names what the result is computed at, not the slider.
+        assert window.session.fidelity_of(doc) == mode.fixed_fidelity
         assert window.task_note.isVisible()
         assert mode.checkpoint().filename in window.task_note.text()
         settle(qtbot, window, doc)
@@ -227,6 +229,7 @@ def test_the_fidelity_is_greyed_out_outside_restore_with_the_reason(qtbot, windo
     )
     window.set_task(TaskMode.RESTORE)
     assert slider.isEnabled() and slider.value() == 50 and not window.task_note.isVisible()
+    assert window.session.fidelity_of(doc) == 0.5
 
 
 def drag_on(view, scene_points) -> None:
