@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.export_plan import check_pattern, file_name, output_format
-from desktop.preferences_dialog import FORMAT_LABELS, FolderField, combo
+from desktop.preferences_dialog import FORMAT_LABELS, FolderField, combo, full_precision_box
 from desktop.settings import StudioSettings
 
 
@@ -34,6 +34,7 @@ class ExportOptions:
     pattern: str
     suffix: str
     keep_metadata: bool
+    full_precision: bool = True
 
     @classmethod
     def from_settings(cls, s: StudioSettings) -> ExportOptions:
@@ -44,6 +45,7 @@ class ExportOptions:
             pattern=s.export_pattern,
             suffix=s.export_suffix,
             keep_metadata=s.keep_metadata,
+            full_precision=s.export_full_precision,
         )
 
     def as_settings(self, s: StudioSettings) -> StudioSettings:
@@ -55,6 +57,7 @@ class ExportOptions:
             export_pattern=self.pattern,
             export_suffix=self.suffix,
             keep_metadata=self.keep_metadata,
+            export_full_precision=self.full_precision,
         )
 
 
@@ -85,6 +88,7 @@ class ExportDialog(QDialog):
         self.suffix = QLineEdit(s.export_suffix)
         self.keep_metadata = QCheckBox("Keep colour profile and EXIF metadata")
         self.keep_metadata.setChecked(s.keep_metadata)
+        self.full_precision = full_precision_box(s.export_full_precision)
         self.remember = QCheckBox("Use these as the defaults for Save")
         self.remember.setChecked(True)
         self.preview = QLabel()
@@ -97,6 +101,7 @@ class ExportDialog(QDialog):
         form.addRow("File name", self.pattern)
         form.addRow("Suffix", self.suffix)
         form.addRow("", self.keep_metadata)
+        form.addRow("", self.full_precision)
         form.addRow("", self.remember)
         form.addRow("", self.preview)
         self.buttons = QDialogButtonBox(
@@ -129,6 +134,7 @@ class ExportDialog(QDialog):
             pattern=self.pattern.text(),
             suffix=self.suffix.text(),
             keep_metadata=self.keep_metadata.isChecked(),
+            full_precision=self.full_precision.isChecked(),
         )
 
     def _update(self) -> None:

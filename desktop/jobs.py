@@ -44,6 +44,7 @@ class ExportTarget:
     quality: int = 95
     keep_metadata: bool = True
     overwrite: bool = False
+    exact: bool = True  # render in full precision (fp32), whatever the preview uses
 
 
 # -- results (sent from the worker thread to the GUI thread) ---------------------------------

@@ -61,6 +61,18 @@ def combo(labels: dict[str, str], value: str, tooltip: str) -> QComboBox:
     return box
 
 
+def full_precision_box(checked: bool) -> QCheckBox:
+    """The export precision choice (Export All and Preferences alike)."""
+    box = QCheckBox("Full precision (exact; slower on a CPU)")
+    box.setChecked(checked)
+    box.setToolTip(
+        "On: exports are computed in full precision (fp32), whatever the preview uses.\n"
+        "Off: exports are computed like the preview on screen (bf16 or fp16 where that is "
+        "faster): quicker, and rounded by about one level in 255."
+    )
+    return box
+
+
 class FolderField(QWidget):
     def __init__(self, value: str, placeholder: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,6 +162,7 @@ class PreferencesDialog(QDialog):
         self.export_suffix = QLineEdit(s.export_suffix)
         self.keep_metadata = QCheckBox("Keep colour profile and EXIF metadata")
         self.keep_metadata.setChecked(s.keep_metadata)
+        self.export_full_precision = full_precision_box(s.export_full_precision)
         self.pattern_problem = QLabel()
         self.pattern_problem.setObjectName("errorText")
         self.pattern_problem.setWordWrap(True)
@@ -160,6 +173,7 @@ class PreferencesDialog(QDialog):
         export.addRow("File name", self.export_pattern)
         export.addRow("Suffix", self.export_suffix)
         export.addRow("", self.keep_metadata)
+        export.addRow("", self.export_full_precision)
         export.addRow("", self.pattern_problem)
 
         tabs = QTabWidget()
@@ -218,6 +232,7 @@ class PreferencesDialog(QDialog):
         self.export_pattern.setText(s.export_pattern)
         self.export_suffix.setText(s.export_suffix)
         self.keep_metadata.setChecked(s.keep_metadata)
+        self.export_full_precision.setChecked(s.export_full_precision)
 
     def settings(self) -> StudioSettings:
         """The settings as edited (valid values only)."""
@@ -241,5 +256,6 @@ class PreferencesDialog(QDialog):
                 export_pattern=self.export_pattern.text(),
                 export_suffix=self.export_suffix.text(),
                 keep_metadata=self.keep_metadata.isChecked(),
+                export_full_precision=self.export_full_precision.isChecked(),
             )
         )

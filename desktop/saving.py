@@ -201,6 +201,7 @@ class Saver(QObject):
             quality=options.quality if fmt in LOSSY else 95,
             keep_metadata=options.keep_metadata,
             overwrite=overwrite,
+            exact=options.full_precision,
         )
 
     def _export(self, targets: list[ExportTarget]) -> int | None:

@@ -56,6 +56,7 @@ class StudioSettings:
     export_pattern: str = "{name}{suffix}"
     export_suffix: str = "_restored"
     keep_metadata: bool = True
+    export_full_precision: bool = True  # exports in fp32; off: at the preview's precision
     # Remembered view state
     fidelity: float = 0.5
     compare_mode: str = "wipe"

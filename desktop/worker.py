@@ -855,7 +855,9 @@ class InferenceWorker(QObject):
             analysis = self._analyze(
                 engine, job, photo, target.pipeline, target.variant, target.mask
             )
-        rendered = self._render(engine, job, analysis, target.fidelity, target.faces, exact=True)
+        rendered = self._render(
+            engine, job, analysis, target.fidelity, target.faces, exact=target.exact
+        )
         return Path(
             write_photo(
                 target.path,

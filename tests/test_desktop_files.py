@@ -197,6 +197,26 @@ def test_export_all_goes_on_after_a_failure(qtbot, window, tmp_path, monkeypatch
     assert window.saver.progress_dialog is None
 
 
+def test_exports_at_the_preview_precision_when_the_user_chooses_it(qtbot, window, engine, tmp_path):
+    docs = window.open_paths([write_jpeg(tmp_path / f"{n}.jpg", i) for i, n in enumerate("ab")])
+    wait_ready(qtbot, window, docs)
+    out = tmp_path / "out"
+    out.mkdir()
+    fast = dataclasses.replace(
+        ExportOptions.from_settings(window.session.settings), folder=out, full_precision=False
+    )
+    assert fast.as_settings(window.session.settings).export_full_precision is False
+    before = len(engine.calls_of("render"))
+    window.export_all(fast)
+    result = wait_exported(qtbot, window)
+    assert sorted(p.name for p in result.written) == ["a_restored.jpg", "b_restored.jpg"]
+    at_the_slider = window.session.fidelity  # (idle prefetch renders other values)
+    exports = [c for c in engine.calls_of("render")[before:] if c.fidelity == at_the_slider]
+    assert len(exports) == 2 and not any(call.exact for call in exports)
+    # The default stays full precision.
+    assert ExportOptions.from_settings(window.session.settings).full_precision
+
+
 def test_export_all_can_be_cancelled(qtbot, window, engine, tmp_path):
     docs = window.open_paths([write_jpeg(tmp_path / f"p{n}.jpg", n) for n in range(4)])
     wait_ready(qtbot, window, docs)
