@@ -8,7 +8,8 @@ screens (the view's scale is then 1 / devicePixelRatio).
 Inpaint puts a brush overlay (`set_overlay`, an item in photo pixels) over the original: in the
 wipe view, where its fill shows only on the original's side of the divider (the result's side shows
 what was filled in) except while a stroke is being painted, when all of it shows; side by side,
-on the original (left) view.
+on the original (left) view. While a brush is on the wipe view, only the divider's round handle
+grabs the divider (anywhere along it otherwise), so strokes can start next to it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ MIN_ZOOM_PERCENT = 2.0
 MAX_ZOOM_PERCENT = 3200.0
 WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation (120 units = 1.2x)
 DIVIDER_GRAB_PX = 12
+HANDLE_RADIUS_PX = 15.0  # the round handle in the middle of the divider
 ACCENT = QColor("#4da3ff")
 
 WIPE, BEFORE, AFTER = "wipe", "before", "after"
@@ -347,8 +349,25 @@ class ImageView(QGraphicsView):
         rect = self.sceneRect()
         return self.mapFromScene(QPointF(rect.left() + self._divider * rect.width(), 0)).x()
 
-    def _near_divider(self, x: float) -> bool:
-        return self.visible_side() == WIPE and abs(x - self._divider_view_x()) <= DIVIDER_GRAB_PX
+    def _handle_center(self) -> QPointF:
+        """The divider handle's centre in viewport pixels: the middle of the photo's visible
+        height."""
+        top = max(0.0, self.mapFromScene(self.sceneRect().topLeft()).y())
+        bottom = min(
+            float(self.viewport().height()), self.mapFromScene(self.sceneRect().bottomLeft()).y()
+        )
+        return QPointF(self._divider_view_x(), (top + bottom) / 2)
+
+    def _near_divider(self, position: QPointF) -> bool:
+        """Whether a press at `position` (viewport pixels) grabs the divider: anywhere along it,
+        or, while a brush paints on the photo, only on its handle (so strokes can run along
+        and across the divider)."""
+        if self.visible_side() != WIPE:
+            return False
+        if self._overlay is not None:
+            offset = position - self._handle_center()
+            return offset.x() ** 2 + offset.y() ** 2 <= (HANDLE_RADIUS_PX + 2) ** 2
+        return abs(position.x() - self._divider_view_x()) <= DIVIDER_GRAB_PX
 
     def _move_divider_to(self, x: float) -> None:
         rect = self.sceneRect()
@@ -357,7 +376,7 @@ class ImageView(QGraphicsView):
             self.set_divider((scene_x - rect.left()) / rect.width())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position().x()):
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position()):
             self._dragging_divider = True
             event.accept()
             return
@@ -378,7 +397,7 @@ class ImageView(QGraphicsView):
             self._move_divider_to(event.position().x())
             event.accept()
             return
-        near_divider = not event.buttons() and self._near_divider(event.position().x())
+        near_divider = not event.buttons() and self._near_divider(event.position())
         if not event.buttons():
             cursor = Qt.CursorShape.SplitHCursor if near_divider else Qt.CursorShape.OpenHandCursor
             self.viewport().setCursor(cursor)
@@ -407,7 +426,8 @@ class ImageView(QGraphicsView):
         side = self.visible_side()
         viewport = self.viewport().rect()
         if side == WIPE:
-            x = self._divider_view_x()
+            handle = self._handle_center()
+            x = handle.x()
             top = max(0.0, self.mapFromScene(self.sceneRect().topLeft()).y())
             bottom = min(
                 float(viewport.height()), self.mapFromScene(self.sceneRect().bottomLeft()).y()
@@ -416,7 +436,7 @@ class ImageView(QGraphicsView):
             painter.drawLine(QPointF(x, top), QPointF(x, bottom))
             painter.setPen(QPen(QColor("white"), 1.5))
             painter.drawLine(QPointF(x, top), QPointF(x, bottom))
-            self._draw_handle(painter, QPointF(x, (top + bottom) / 2))
+            self._draw_handle(painter, handle)
             self._draw_label(painter, self._labels[0], QPointF(x - 10, 12), right_aligned=True)
             self._draw_label(painter, self._labels[1], QPointF(x + 10, 12), right_aligned=False)
         else:
@@ -429,7 +449,7 @@ class ImageView(QGraphicsView):
         painter.restore()
 
     def _draw_handle(self, painter: QPainter, center: QPointF) -> None:
-        radius = 15.0
+        radius = HANDLE_RADIUS_PX
         painter.setPen(QPen(QColor(0, 0, 0, 60), 1))
         painter.setBrush(QColor(255, 255, 255, 235))
         painter.drawEllipse(center, radius, radius)

@@ -307,6 +307,40 @@ def test_a_stroke_inpaints_near_it_keeps_the_rest_and_undo_brings_it_back(
         assert np.array_equal(np.asarray(saved.convert("RGB")), after)
 
 
+def test_with_the_brush_only_the_handle_moves_the_divider(qtbot, window):
+    window.set_task(TaskMode.INPAINT)
+    doc = open_sample(qtbot, window)
+    view = window.compare.main
+    view.set_divider(0.5)
+    handle = view._handle_center()
+    # A stroke that starts right beside the divider, far from its handle, is a stroke.
+    beside = QPointF(handle.x() + 6, handle.y() + 80)
+    drag_on_viewport(view, [beside, beside + QPointF(30, 0)])
+    assert len(doc.damage.strokes) == 1 and view.divider == 0.5
+    # The handle still drags the divider (and paints nothing).
+    drag_on_viewport(view, [handle, handle + QPointF(60, 0)])
+    assert view.divider > 0.55 and len(doc.damage.strokes) == 1
+    # Without the brush, anywhere along the divider grabs it.
+    window.set_task(TaskMode.RESTORE)
+    settle(qtbot, window, doc)
+    before = view.divider
+    along = QPointF(view._divider_view_x() + 6, handle.y() + 80)
+    drag_on_viewport(view, [along, along - QPointF(60, 0)])
+    assert view.divider < before - 0.05
+
+
+def drag_on_viewport(view, points) -> None:
+    viewport = view.viewport()
+    points = [p.toPoint() for p in points]
+    QTest.mouseMove(viewport, points[0])
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+    for point in points[1:]:
+        QTest.mouseMove(viewport, point)
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1]
+    )
+
+
 def test_painting_side_by_side_and_across_the_wipe(qtbot, window):
     window.set_task(TaskMode.INPAINT)
     doc = open_sample(qtbot, window)
