@@ -43,6 +43,11 @@ class Actions:
     undo_stroke: QAction
     redo_stroke: QAction
     clear_damage: QAction
+    # The brush's keys, wherever the focus is (the brush itself takes them first when focused).
+    brush_tool: QAction
+    eraser_tool: QAction
+    smaller_brush: QAction
+    larger_brush: QAction
 
 
 def _action(
@@ -144,6 +149,10 @@ def build_actions(window: QMainWindow) -> Actions:
         clear_damage=a(
             window, "C&lear Painted Damage", "Remove everything painted (undoable)", "clear_damage"
         ),
+        brush_tool=a(window, "&Brush", "Paint over the damage (Inpaint)", None, ["B"]),
+        eraser_tool=a(window, "&Eraser", "Switch between erasing and painting", None, ["E"]),
+        smaller_brush=a(window, "S&maller Brush", "Make the brush smaller", None, ["["]),
+        larger_brush=a(window, "L&arger Brush", "Make the brush larger", None, ["]"]),
     )
 
 
@@ -170,6 +179,14 @@ def build_menus(window: QMainWindow, actions: Actions, recent: QMenu) -> None:
     edit.addAction(actions.undo_stroke)
     edit.addAction(actions.redo_stroke)
     edit.addAction(actions.clear_damage)
+    brush = edit.addMenu("Br&ush")
+    for action in (
+        actions.brush_tool,
+        actions.eraser_tool,
+        actions.smaller_brush,
+        actions.larger_brush,
+    ):
+        brush.addAction(action)
     edit.addSeparator()
     edit.addAction(actions.paste)
     edit.addSeparator()

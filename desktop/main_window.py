@@ -307,6 +307,10 @@ class MainWindow(QMainWindow):
         a.undo_stroke.triggered.connect(self.brush.undo)
         a.redo_stroke.triggered.connect(self.brush.redo)
         a.clear_damage.triggered.connect(self.brush.clear)
+        a.brush_tool.triggered.connect(lambda: self.brush.set_erasing(False))
+        a.eraser_tool.triggered.connect(self.brush.toggle_eraser)
+        a.smaller_brush.triggered.connect(self.brush.shrink_brush)
+        a.larger_brush.triggered.connect(self.brush.grow_brush)
         self.brush.mask_changed.connect(self._on_brush_mask)
         self.brush.history_changed.connect(self._update_actions)
         self.empty.open_requested.connect(self.choose_photos)
@@ -657,6 +661,8 @@ class MainWindow(QMainWindow):
         a.undo_stroke.setEnabled(painting and mask.can_undo)
         a.redo_stroke.setEnabled(painting and mask.can_redo)
         a.clear_damage.setEnabled(painting and not mask.is_empty)
+        for action in (a.brush_tool, a.eraser_tool, a.smaller_brush, a.larger_brush):
+            action.setEnabled(painting)
 
     # -- holding a key to see the original --------------------------------------------------
 

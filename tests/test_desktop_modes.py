@@ -329,6 +329,33 @@ def test_with_the_brush_only_the_handle_moves_the_divider(qtbot, window):
     assert view.divider < before - 0.05
 
 
+def test_brush_keys_work_wherever_the_focus_is(qtbot, window):
+    window.set_task(TaskMode.INPAINT)
+    open_sample(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    brush = window.brush
+    window.filmstrip.setFocus()  # not the photo
+    qtbot.waitUntil(window.filmstrip.hasFocus, timeout=3000)
+    radius = brush.brush_radius
+    QTest.keyClick(window.filmstrip, Qt.Key.Key_BracketRight)
+    assert brush.brush_radius > radius
+    QTest.keyClick(window.filmstrip, Qt.Key.Key_BracketLeft)
+    assert brush.brush_radius == pytest.approx(radius)
+    QTest.keyClick(window.filmstrip, Qt.Key.Key_E)
+    assert brush.erasing
+    QTest.keyClick(window.filmstrip, Qt.Key.Key_B)
+    assert not brush.erasing
+    # On the photo the brush takes its keys itself: one press, one step.
+    view = window.compare.main
+    view.viewport().setFocus()
+    QTest.keyClick(view.viewport(), Qt.Key.Key_E)
+    assert brush.erasing
+    # Outside Inpaint the keys do nothing.
+    window.set_task(TaskMode.RESTORE)
+    assert not window.actions_.larger_brush.isEnabled()
+
+
 def drag_on_viewport(view, points) -> None:
     viewport = view.viewport()
     points = [p.toPoint() for p in points]
