@@ -233,15 +233,8 @@ def test_the_fidelity_is_greyed_out_outside_restore_with_the_reason(qtbot, windo
 
 
 def drag_on(view, scene_points) -> None:
-    viewport = view.viewport()
-    points = [view.mapFromScene(QPointF(x, y)) for x, y in scene_points]
-    QTest.mouseMove(viewport, points[0])
-    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-    for point in points[1:]:
-        QTest.mouseMove(viewport, point)
-    QTest.mouseRelease(
-        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1]
-    )
+    """A left drag through points in scene units."""
+    drag_on_viewport(view, [QPointF(view.mapFromScene(QPointF(x, y))) for x, y in scene_points])
 
 
 def stroke_across_the_eyes(window, view=None) -> None:
@@ -357,6 +350,7 @@ def test_brush_keys_work_wherever_the_focus_is(qtbot, window):
 
 
 def drag_on_viewport(view, points) -> None:
+    """A left drag through points in viewport pixels."""
     viewport = view.viewport()
     points = [p.toPoint() for p in points]
     QTest.mouseMove(viewport, points[0])
