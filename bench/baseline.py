@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 import torch
 
-from bench.common import REPO, SyntheticPhoto, Timing, fidelity_for, measure
+from bench.common import REPO, Scale, SyntheticPhoto, Timing, fidelity_for, measure
 
 
 @contextlib.contextmanager
@@ -144,6 +144,27 @@ class ReferencePipeline:
 
 
 # -- timing the reference in its own process ---------------------------------------------------
+
+
+def reference_jobs(
+    scale: Scale,
+    photos: Sequence[SyntheticPhoto],
+    *,
+    fidelity: float | None = None,
+    keep: bool = False,
+) -> list[ReferenceJob]:
+    """One job per photo: the scale's repeats (fewer for photos with several faces), and the
+    warm-up before the first photo only (the reference runs batch 1 whatever the faces)."""
+    return [
+        ReferenceJob(
+            photo=photo,
+            repeats=scale.repeats if photo.faces == 1 else scale.repeats_many,
+            warmup=scale.warmup if n == 0 else 0,
+            fidelity=fidelity,
+            keep=keep,
+        )
+        for n, photo in enumerate(photos)
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.baseline import ReferenceJob, measure_reference
+from bench.baseline import measure_reference, reference_jobs
 from bench.common import (
     Bar,
     BenchResult,
@@ -51,16 +51,7 @@ def run(
 ) -> BenchResult:
     checkpoint = synthetic_weights(workdir / "weights", scale.network())
     photos = [synthesize_photo(workdir / "photos", mp, faces) for mp, faces in cases]
-    jobs = [
-        ReferenceJob(
-            photo=photo,
-            repeats=scale.repeats if photo.faces == 1 else scale.repeats_many,
-            warmup=scale.warmup if n == 0 else 0,
-            fidelity=FIDELITY,
-            keep=True,
-        )
-        for n, photo in enumerate(photos)
-    ]
+    jobs = reference_jobs(scale, photos, fidelity=FIDELITY, keep=True)
     baselines = measure_reference(checkpoint, jobs, workdir / "reference", threads=threads)
     exact = OurPipeline.load(checkpoint, "fp32")
     default = OurPipeline.load(checkpoint, "auto")

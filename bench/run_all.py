@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench import first_result, memory, precision, slider, startup
 from bench.common import (
+    REPO,
     RESULTS,
     BenchResult,
     add_common_args,
@@ -36,8 +37,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--only", default="", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the report")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"folder of the report (default {RESULTS.relative_to(REPO)}; with --quick, its "
+        "quick/ subfolder, so a try never replaces the full run's report)",
+    )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = RESULTS / "quick" if args.quick else RESULTS
     chosen = [b.strip() for b in args.only.split(",") if b.strip()] or list(BENCHMARKS)
     unknown = set(chosen) - set(BENCHMARKS)
     if unknown:

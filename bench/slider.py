@@ -15,7 +15,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.baseline import ReferenceJob, measure_reference
+from bench.baseline import measure_reference, reference_jobs
 from bench.common import (
     Bar,
     BenchResult,
@@ -59,14 +59,7 @@ def run(
 
     checkpoint = synthetic_weights(workdir / "weights", scale.network())
     photos = [synthesize_photo(workdir / "photos", mp, faces) for mp, faces in cases]
-    jobs = [
-        ReferenceJob(
-            photo=photo,
-            repeats=scale.repeats if photo.faces == 1 else scale.repeats_many,
-            warmup=scale.warmup if n == 0 else 0,  # batch 1 whatever the number of faces
-        )
-        for n, photo in enumerate(photos)
-    ]
+    jobs = reference_jobs(scale, photos)
     baselines = measure_reference(checkpoint, jobs, workdir / "reference", threads=threads)
     exact = OurPipeline.load(checkpoint, "fp32")
     default = OurPipeline.load(checkpoint, DEFAULT_PRECISION)
