@@ -83,6 +83,27 @@ def test_face_toggle_leaves_the_face_unrestored(qtbot, window):
     assert not np.array_equal(restored, background)
 
 
+def test_a_photo_set_aside_for_memory_comes_back_the_same(qtbot, window, tmp_path):
+    doc = ready_sample(qtbot, window)
+    window.faces.rows()[0].restore.setChecked(False)  # a face choice that must survive
+    assert window.session.worker.wait_until_idle(60)
+    shown, _ = rgb_from_qimage(doc.result)
+    window.session._analysis_budget = doc.analysis.nbytes()  # room for one photo only
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(SAMPLE.read_bytes())
+    (other,) = window.open_paths([copy])
+    qtbot.waitUntil(lambda: other.analysis is not None, timeout=60000)
+    assert window.session.worker.wait_until_idle(60)
+    assert doc.task.set_aside and doc.analysis is None and doc.face_count == 1
+    window.session.set_current(doc)
+    qtbot.waitUntil(lambda: doc.analysis is not None, timeout=60000)
+    assert window.session.worker.wait_until_idle(60)
+    assert doc.face_options[0] == FaceOptions(enabled=False)
+    again, _ = rgb_from_qimage(doc.result)
+    assert np.array_equal(again, shown)  # analysed again: the very same picture
+    assert other.task.set_aside
+
+
 def test_export_with_the_real_engine(qtbot, window, tmp_path):
     doc = ready_sample(qtbot, window)
     target = tmp_path / "hopper.png"
