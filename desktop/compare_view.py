@@ -349,13 +349,17 @@ class ImageView(QGraphicsView):
         rect = self.sceneRect()
         return self.mapFromScene(QPointF(rect.left() + self._divider * rect.width(), 0)).x()
 
-    def _handle_center(self) -> QPointF:
-        """The divider handle's centre in viewport pixels: the middle of the photo's visible
-        height."""
+    def _divider_span(self) -> tuple[float, float]:
+        """Top and bottom of the divider in viewport pixels: the photo's visible height."""
         top = max(0.0, self.mapFromScene(self.sceneRect().topLeft()).y())
         bottom = min(
             float(self.viewport().height()), self.mapFromScene(self.sceneRect().bottomLeft()).y()
         )
+        return top, bottom
+
+    def _handle_center(self) -> QPointF:
+        """The divider handle's centre in viewport pixels: the middle of the divider."""
+        top, bottom = self._divider_span()
         return QPointF(self._divider_view_x(), (top + bottom) / 2)
 
     def _near_divider(self, position: QPointF) -> bool:
@@ -424,14 +428,10 @@ class ImageView(QGraphicsView):
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         side = self.visible_side()
-        viewport = self.viewport().rect()
         if side == WIPE:
             handle = self._handle_center()
             x = handle.x()
-            top = max(0.0, self.mapFromScene(self.sceneRect().topLeft()).y())
-            bottom = min(
-                float(viewport.height()), self.mapFromScene(self.sceneRect().bottomLeft()).y()
-            )
+            top, bottom = self._divider_span()
             painter.setPen(QPen(QColor(0, 0, 0, 90), 3))
             painter.drawLine(QPointF(x, top), QPointF(x, bottom))
             painter.setPen(QPen(QColor("white"), 1.5))

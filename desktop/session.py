@@ -447,24 +447,23 @@ class Session(QObject):
         if doc.task.set_aside and doc.loaded:
             self._analyse(doc, keep_choices=True)
 
-    def analyses_nbytes(self) -> int:
-        """The memory that all kept analyses take together."""
-        return sum(
-            task.analysis.nbytes()
-            for doc in self._docs
-            for task in doc.tasks.values()
-            if task.analysis is not None
-        )
-
-    def _keep_within_budget(self) -> None:
-        """Set aside the analyses of the tasks shown longest ago (never shown first) while all
-        kept analyses take more than the budget; the task on screen keeps its own."""
-        kept = [
+    def _kept_analyses(self) -> list[tuple[int, PhotoDocument, TaskMode, int]]:
+        """(shown at, photo, task, bytes) of every task that holds an analysis."""
+        return [
             (task.shown_at, doc, mode, task.analysis.nbytes())
             for doc in self._docs
             for mode, task in doc.tasks.items()
             if task.analysis is not None
         ]
+
+    def analyses_nbytes(self) -> int:
+        """The memory that all kept analyses take together."""
+        return sum(size for *_, size in self._kept_analyses())
+
+    def _keep_within_budget(self) -> None:
+        """Set aside the analyses of the tasks shown longest ago (never shown first) while all
+        kept analyses take more than the budget; the task on screen keeps its own."""
+        kept = self._kept_analyses()
         total = sum(size for *_, size in kept)
         for _, doc, mode, size in sorted(kept, key=lambda entry: entry[0]):
             if total <= self._analysis_budget:
