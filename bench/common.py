@@ -1,6 +1,6 @@
 """Small helpers shared by the benchmarks: timing, synthetic photos, weights, tables, machine.
 
-Photos are made by tiling the shared test portraits (`shared/testdata`) into a 4:3 canvas of the
+Photos are made by tiling the test portraits (`tests/data/testdata`) into a 4:3 canvas of the
 wanted size, each cell holding one face; the faces' landmarks are scaled and shifted with them,
 so both pipelines are given exactly the same faces. Checkpoints are random weights in the
 official layout (`core.synthetic`): timing does not depend on the values of the weights.
@@ -26,8 +26,7 @@ import cv2
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CODEFORMER_STUDIO_SHARED", REPO.parent / "shared"))
-TESTDATA = SHARED / "testdata"
+TESTDATA = REPO / "tests" / "data" / "testdata"
 RESULTS = REPO / "bench" / "results"
 
 PORTRAITS = ("astronaut.png", "grace_hopper.jpg")

@@ -120,16 +120,46 @@ def _unwrap(raw: object, path: Path) -> StateDict:
     return tensors
 
 
+# The tensors the sizes are read from, with the number of dimensions each must have.
+SIZE_TENSORS = {
+    "position_emb": 2,
+    "quantize.embedding.weight": 2,
+    "encoder.blocks.0.weight": 4,
+    "feat_emb.weight": 2,
+}
+N_HEAD = 8  # attention heads of the official transformer
+
+
+def _misshaped(path: Path, key: str, tensor: torch.Tensor, why: str) -> CheckpointError:
+    return CheckpointError(
+        f"{path}: not a usable CodeFormer checkpoint: tensor {key} has shape "
+        f"{tuple(tensor.shape)}; {why}"
+    )
+
+
 def infer_network_config(state: StateDict, path: Path) -> NetworkConfig:
-    """Tell the network sizes from tensor shapes. Raises CheckpointError for other architectures."""
+    """Tell the network sizes from tensor shapes. Raises CheckpointError for other architectures,
+    naming the first tensor whose shape no CodeFormer can have."""
     missing = [k for k in REQUIRED_KEYS if k not in state]
     if missing:
         raise CheckpointError(
             f"{path}: a different architecture, not CodeFormer "
             f"(missing {', '.join(missing[:3])}; it has {_describe_keys(state)})"
         )
+    for key, dims in SIZE_TENSORS.items():
+        if state[key].dim() != dims or 0 in state[key].shape:
+            raise _misshaped(path, key, state[key], f"expected {dims} non-empty dimensions")
     tokens, dim_embd = state["position_emb"].shape
     latent = math.isqrt(int(tokens))
+    if latent * latent != tokens:
+        raise _misshaped(path, "position_emb", state["position_emb"], "tokens must be a square")
+    if dim_embd % N_HEAD:
+        raise _misshaped(
+            path,
+            "position_emb",
+            state["position_emb"],
+            f"its width must be divisible by the {N_HEAD} attention heads",
+        )
     codebook_size, embed_dim = state["quantize.embedding.weight"].shape
     nf = int(state["encoder.blocks.0.weight"].shape[0])
     levels = _encoder_levels(state)
@@ -156,7 +186,7 @@ def infer_network_config(state: StateDict, path: Path) -> NetworkConfig:
         codebook_size=int(codebook_size),
         embed_dim=int(embed_dim),
         dim_embd=int(dim_embd),
-        n_head=8,
+        n_head=N_HEAD,
         n_layers=n_layers,
         norm_groups=32,
         connect_sizes=tuple(connect),
@@ -231,15 +261,28 @@ def check_state_dict(state: StateDict, expected: Mapping[str, torch.Tensor], pat
 
 
 def load_network(path: str | Path) -> tuple[CodeFormerNet, Variant]:
-    """Read, check and load a checkpoint into a new network on the CPU (eval mode, fp32)."""
+    """Read, check and load a checkpoint into a new network on the CPU (eval mode, fp32).
+
+    Validated by structure, never by hash, so fine-tuned and community copies of any official
+    layout load. Whatever is wrong with the file, the only exception that leaves is a
+    CheckpointError naming the file (and the tensor, where one is at fault).
+    """
     path = Path(path)
-    state = read_state_dict(path)
+    try:
+        return _build_network(read_state_dict(path), path)
+    except (CheckpointError, MemoryError):
+        raise
+    except Exception as exc:  # a layout no check above foresaw: still the file's fault
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise CheckpointError(
+            f"{path}: unexpected CodeFormer layout ({type(exc).__name__}: {first})"
+        ) from exc
+
+
+def _build_network(state: StateDict, path: Path) -> tuple[CodeFormerNet, Variant]:
     config = infer_network_config(state, path)
     variant = identify_variant(config, path)
-    try:
-        net = CodeFormerNet(config)
-    except (ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: unexpected CodeFormer layout: {exc}") from exc
+    net = CodeFormerNet(config)
     check_state_dict(state, net.state_dict(), path)
     net.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     net.eval().requires_grad_(False)

@@ -17,6 +17,7 @@ from core import pipeline
 from core.device import resolve_placement
 from core.errors import WeightsMissingError
 from core.faces.detection import FaceDetector, RetinaFaceDetector
+from core.faces.detectors import DetectorChoice, resolve_detector
 from core.faces.masks import FaceParser
 from core.faces.upsample import BackgroundUpsampler, RealESRGANUpsampler, ResizeUpsampler
 from core.inpaint import remask as remask_faces
@@ -35,10 +36,6 @@ from core.weights.store import find, require
 
 log = logging.getLogger(__name__)
 
-DETECTOR_FILES = {
-    "retinaface_resnet50": "detection-resnet50",
-    "retinaface_mobile0.25": "detection-mobilenet",
-}
 PARSING_FILE = "parsing-parsenet"
 UPSAMPLER_FILES = {2: "realesrgan-x2", 4: "realesrgan-x4"}
 
@@ -46,7 +43,7 @@ UPSAMPLER_FILES = {2: "realesrgan-x2", 4: "realesrgan-x4"}
 class Engine:
     """Loads models lazily from `weights_dir` and runs the whole-photo pipeline.
 
-    `detector` replaces RetinaFace (tests inject known landmarks with `GivenFaces`);
+    `detector` replaces the face detector (tests inject known landmarks with `GivenFaces`);
     `catalogue` replaces the official weights catalogue (tests use synthetic files).
     """
 
@@ -81,7 +78,9 @@ class Engine:
         """The files a task needs (required ones first, then optional ones)."""
         needed = [codeformer_file(variant, self.catalogue)]
         if not settings.aligned and self._injected_detector is None and not given_faces:
-            needed.append(weights_file(DETECTOR_FILES[settings.detector], self.catalogue))
+            key = self.detector_choice(settings).weights_key
+            if key is not None:  # None: built into the app
+                needed.append(weights_file(key, self.catalogue))
         if settings.background == "realesrgan" or settings.face_upsample:
             needed.append(weights_file(self._upsampler_key(settings.upscale), self.catalogue))
         return needed
@@ -110,20 +109,37 @@ class Engine:
             log.info("model ready: %r", self._models[key])
         return self._models[key]
 
+    def detector_choice(self, settings: PipelineSettings) -> DetectorChoice:
+        """The detector `settings.detector` stands for here ("auto": RetinaFace ResNet-50 when
+        its file is in the weights folder, else the built-in YuNet)."""
+
+        def has_weights(key: str) -> bool:
+            return find(weights_file(key, self.catalogue), self.weights_dir) is not None
+
+        return resolve_detector(settings.detector, has_weights)
+
     def detector(self, settings: PipelineSettings) -> FaceDetector | None:
         if settings.aligned:
             return None
         if self._injected_detector is not None:
             return self._injected_detector
-        key = (settings.detector, settings.confidence)
+        choice = self.detector_choice(settings)
+        key = (choice.name, settings.confidence)
         if key not in self._detectors:
-            self._detectors[key] = RetinaFaceDetector(
-                model_name=settings.detector,
-                weights_dir=self.weights_dir,
-                device=self.placement.device,
-                confidence=settings.confidence,
-            )
+            self._detectors[key] = self._build_detector(choice, settings)
         return self._detectors[key]
+
+    def _build_detector(self, choice: DetectorChoice, settings: PipelineSettings) -> FaceDetector:
+        if choice.weights_key is None:
+            from core.faces.yunet import YuNetDetector
+
+            return YuNetDetector(confidence=settings.confidence)
+        return RetinaFaceDetector(
+            model_name=choice.name,
+            weights_dir=self.weights_dir,
+            device=self.placement.device,
+            confidence=settings.confidence,
+        )
 
     def parser(self, settings: PipelineSettings) -> FaceParser | None:
         """The face parser, or None when it is not wanted or its weights are not there."""

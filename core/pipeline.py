@@ -36,7 +36,7 @@ from core.photo import Photo
 class PipelineSettings:
     """How a photo is analysed and composited (all fidelity-independent)."""
 
-    detector: str = "retinaface_resnet50"  # or "retinaface_mobile0.25"
+    detector: str = "auto"  # or a name of core.faces.detectors.DETECTORS
     confidence: float = 0.8
     min_eye_distance: float = 5.0  # pixels in the original photo; smaller faces are skipped
     only_center_face: bool = False

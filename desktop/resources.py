@@ -1,25 +1,16 @@
-"""Where the app's bundled files live (repository `resources/`, or the PyInstaller folder)."""
+"""Where the app's bundled files live (see `core.bundled`): style sheet, sample photo, icon."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from core.bundled import resource_path, resources_dir
 
 SAMPLE_PHOTO = "sample_old_photo.jpg"
 SAMPLE_FACES = "sample_old_photo.json"
 STYLE_SHEET = "style.qss"
 
-
-def resources_dir() -> Path:
-    """The folder holding the style sheet, the sample photo and the app icon."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[1] / "resources"
-
-
-def resource_path(name: str) -> Path:
-    return resources_dir() / name
+__all__ = ["SAMPLE_FACES", "SAMPLE_PHOTO", "STYLE_SHEET", "resource_path", "resources_dir"]
 
 
 def sample_photo_path() -> Path:

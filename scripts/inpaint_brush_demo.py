@@ -30,7 +30,7 @@ from core.damage_mask import DamageMask, Stroke
 from desktop.brush_overlay import BrushOverlay
 from desktop.inpaint_toolbar import InpaintToolbar
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "testdata"
 
 
 def dark(app: QApplication) -> None:

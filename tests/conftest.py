@@ -12,9 +12,9 @@ import torch
 from core.net.config import VARIANTS, Variant, tiny_config
 from core.synthetic import write_checkpoint
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SPEC_DIR = SHARED / "codeformer"
-TESTDATA = SHARED / "testdata"
+DATA = Path(__file__).resolve().parent / "data"
+SPEC_DIR = DATA / "codeformer"  # SPEC.md and the official checkpoints' key lists
+TESTDATA = DATA / "testdata"  # public-domain portraits and their measured landmarks
 
 
 @pytest.fixture(autouse=True)

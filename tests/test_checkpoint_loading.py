@@ -182,3 +182,44 @@ def test_auto_device_and_precision(tiny_checkpoints) -> None:
     expected = "cuda" if torch.cuda.is_available() else model.device.type
     assert model.device.type == expected
     assert model.precision in ("fp32", "bf16", "fp16")
+
+
+def test_position_embedding_of_a_wrong_shape_is_named(tmp_path: Path) -> None:
+    state = random_state_dict(tiny_config(RESTORATION))
+    state["position_emb"] = torch.zeros(10, 10)  # once escaped as an AssertionError of attention
+    path = tmp_path / "finetune.pth"
+    torch.save({"params_ema": state}, path)
+    with pytest.raises(CheckpointError, match=r"finetune.pth: .*position_emb.*\(10, 10\)"):
+        load_model(path, device="cpu")
+
+
+def _bad_shapes(tensor: torch.Tensor) -> list[torch.Tensor]:
+    """Tensors no checkpoint of this layout can hold in place of `tensor`."""
+    bad = [torch.zeros(()), torch.zeros(0), torch.zeros(*tensor.shape, 1)]
+    if tensor.dim() >= 1:
+        bad.append(torch.zeros(tensor.shape[0] + 3, *tensor.shape[1:]))
+    if tensor.dim() >= 2:
+        bad.append(torch.zeros(tensor.shape[0], tensor.shape[1] + 5, *tensor.shape[2:]))
+    return bad
+
+
+def test_no_malformed_tensor_escapes_as_anything_but_a_checkpoint_error(tmp_path: Path) -> None:
+    """Every third tensor of a tiny checkpoint in turn replaced by a wrong shape, an integer tensor, or
+    left out (the kind of damage cycling over the tensors): only CheckpointError leaves the
+    loader, and its message names the file."""
+    state = random_state_dict(tiny_config(RESTORATION))
+    path = tmp_path / "community_copy.pth"
+    kinds = 7
+    for i, key in enumerate(list(state)[::3]):
+        broken = dict(state)
+        kind = i % kinds
+        if kind == kinds - 1:
+            del broken[key]
+        elif kind == kinds - 2:
+            broken[key] = state[key].to(torch.int64)
+        else:
+            bad = _bad_shapes(state[key])
+            broken[key] = bad[kind % len(bad)]
+        torch.save({"params_ema": broken}, path)
+        with pytest.raises(CheckpointError, match="community_copy.pth"):
+            inspect_checkpoint(path)

@@ -2,10 +2,11 @@
 
 Plain frozen values only: reading the catalogue never touches the disk or the network.
 
-Sizes and SHA-256 hashes are those of `shared/codeformer/SPEC.md`. Where no hash is published
-(`sha256 is None`), the hash of the first copy that arrives (downloaded or imported) is recorded
-beside it in the weights folder (`<filename>.sha256`, trust on first use) and later copies are
-checked against that record; `WeightsFile.hash_note` says so in words the user can read.
+Sizes and SHA-256 hashes are the published ones (the tests check them against
+`tests/data/codeformer/SPEC.md`). Where no hash is published (`sha256 is None`), the hash of the
+first copy that arrives (downloaded or imported) is recorded beside it in the weights folder
+(`<filename>.sha256`, trust on first use) and later copies are checked against that record;
+`WeightsFile.hash_note` says so in words the user can read.
 """
 
 from __future__ import annotations
