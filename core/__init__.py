@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CodeFormer", "EncodedFaces", "load_model"]
 
+VERSION = "0.1.0"
+
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in ("CodeFormer", "EncodedFaces", "load_model"):
         from core import model
 
         return getattr(model, name)

@@ -112,8 +112,9 @@ def write_png16(
     icc_profile: bytes | None,
     exif: bytes | None,
     dpi: tuple[float, float] | None,
+    software: str | None = None,
 ) -> None:
-    """Write a 16-bit PNG to `fp`.
+    """Write a 16-bit PNG to `fp`. `software` goes into a "Software" text chunk.
 
     `samples`: H x W x S uint16, S = 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA), RGB order.
     `exif`: canonical EXIF bytes (with or without the `Exif\\0\\0` header).
@@ -143,6 +144,8 @@ def write_png16(
     if dpi:
         per_metre = [round(d / 0.0254) for d in dpi]
         fp.write(_png_chunk(b"pHYs", struct.pack(">IIB", per_metre[0], per_metre[1], 1)))
+    if software:
+        fp.write(_png_chunk(b"tEXt", b"Software\x00" + software.encode("latin-1", "replace")))
     fp.write(data[_PNG_HEAD:])
 
 

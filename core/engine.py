@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import pipeline
+from core import VERSION, pipeline
 from core.device import resolve_placement
 from core.errors import WeightsMissingError
 from core.faces.detection import FaceDetector, RetinaFaceDetector
@@ -22,6 +22,7 @@ from core.faces.masks import FaceParser
 from core.faces.upsample import BackgroundUpsampler, RealESRGANUpsampler, ResizeUpsampler
 from core.inpaint import remask as remask_faces
 from core.model import CodeFormer, load_model
+from core.net.config import Variant
 from core.photo import Photo
 from core.pipeline import (
     Analysis,
@@ -65,6 +66,7 @@ class Engine:
         self._detectors: dict[tuple[str, float], FaceDetector] = {}
         self._parser: FaceParser | None = None
         self._upsamplers: dict[str, BackgroundUpsampler] = {}
+        self._own_files: dict[str, Path] = {}  # variant -> the user's own checkpoint
 
     @property
     def device_description(self) -> str:
@@ -76,7 +78,7 @@ class Engine:
         self, variant: str, settings: PipelineSettings, *, given_faces: bool = False
     ) -> list[WeightsFile]:
         """The files a task needs (required ones first, then optional ones)."""
-        needed = [codeformer_file(variant, self.catalogue)]
+        needed = [] if variant in self._own_files else [codeformer_file(variant, self.catalogue)]
         if not settings.aligned and self._injected_detector is None and not given_faces:
             key = self.detector_choice(settings).weights_key
             if key is not None:  # None: built into the app
@@ -94,12 +96,45 @@ class Engine:
 
     # -- models ---------------------------------------------------------------------------
 
+    def use_model_file(self, path: str | Path) -> Variant:
+        """Use a CodeFormer checkpoint of the user's own (a fine-tune, a community copy) for the
+        variant its tensors show, instead of the catalogued file.
+
+        Checked by structure, never by hash; loaded now, so a bad file fails here with a
+        CheckpointError naming it. Returns the variant.
+        """
+        path = Path(path)
+        model = load_model(path, device=self._device_name, precision=self.placement.precision)
+        name = model.variant.name
+        self._models = {key: m for key, m in self._models.items() if key[0] != name}
+        self._models[(name, model.precision)] = model
+        self._own_files[name] = path
+        return model.variant
+
+    def model_file(self, variant: str) -> Path | None:
+        """The checkpoint a variant runs with: the user's own, else the catalogued file when it
+        is in the weights folder, else None."""
+        if variant in self._own_files:
+            return self._own_files[variant]
+        return find(codeformer_file(variant, self.catalogue), self.weights_dir)
+
+    def model_name(self, variant: str) -> str:
+        """The file name of the checkpoint a variant runs with ("(none)" before it is there)."""
+        path = self.model_file(variant)
+        return path.name if path is not None else "(none)"
+
+    def provenance(self, variant: str) -> str:
+        """What exports record as their maker: the app and the model file."""
+        return f"CodeFormer Studio {VERSION} (CodeFormer {variant}, {self.model_name(variant)})"
+
     def model(self, variant: str, precision: str | None = None) -> CodeFormer:
         """The CodeFormer of a variant at a precision (default: the engine's), loaded once."""
         precision = precision or self.placement.precision
         key = (variant, precision)
         if key not in self._models:
-            path = require(codeformer_file(variant, self.catalogue), self.weights_dir)
+            path = self._own_files.get(variant) or require(
+                codeformer_file(variant, self.catalogue), self.weights_dir
+            )
             same_net = next((m for (v, _), m in self._models.items() if v == variant), None)
             if same_net is not None:
                 placement = replace(self.placement, precision=precision)
@@ -140,6 +175,13 @@ class Engine:
             device=self.placement.device,
             confidence=settings.confidence,
         )
+
+    def parsing_missing(self, settings: PipelineSettings) -> WeightsFile | None:
+        """The face-parsing file when the settings would use it but it is not downloaded (faces
+        are then blended with the soft square), else None."""
+        entry = weights_file(PARSING_FILE, self.catalogue)
+        wanted = settings.paste_mask == "parsing" and not settings.aligned
+        return entry if wanted and find(entry, self.weights_dir) is None else None
 
     def parser(self, settings: PipelineSettings) -> FaceParser | None:
         """The face parser, or None when it is not wanted or its weights are not there."""

@@ -415,6 +415,7 @@ def write_photo(
     format: str | None = None,
     quality: int = 95,
     overwrite: bool = False,
+    software: str | None = None,
 ) -> Path:
     """Write `pixels` to `path` atomically and return the path written.
 
@@ -427,6 +428,9 @@ def write_photo(
     - `quality`: 1 to 100, for JPEG and WebP. JPEG at 90 or more keeps full colour resolution
       (4:4:4), below that it uses 4:2:0.
     - JPEG: alpha is composited onto white; JPEG and WebP are 8-bit; PNG and TIFF keep 16 bits.
+    - `software`: what made the pixels (e.g. the app and the model file), recorded where the
+      format has a place for it: PNG's "Software" text, JPEG's comment, TIFF's Software tag
+      (WebP: nowhere).
 
     Raises `ImageWriteError` for an unknown format, an existing file without `overwrite`, the
     original photo, a missing folder, or a failed write (no temporary file is left behind).
@@ -453,7 +457,7 @@ def write_photo(
         raise ImageWriteError(f"Cannot write '{path}': the folder '{path.parent}' does not exist.")
 
     icc, exif, dpi = _metadata(like, pixels)
-    encode = _encoder(pil_format, pixels, alpha, icc, exif, dpi, int(quality), path)
+    encode = _encoder(pil_format, pixels, alpha, icc, exif, dpi, int(quality), path, software)
     write_atomically(path, encode, overwrite=overwrite)
     log.info("Wrote %s (%s, %d x %d)", path, pil_format, pixels.shape[1], pixels.shape[0])
     return path
@@ -534,12 +538,15 @@ def _encoder(
     dpi: tuple[float, float] | None,
     quality: int,
     path: Path,
+    software: str | None = None,
 ) -> Callable[[BinaryIO], None]:
     """A function that encodes the photo into an open binary file (checks done up front)."""
     height, width = pixels.shape[:2]
     if pil_format == "TIFF":
         samples = _stacked(pixels, alpha)
         exif_tags = tiff_exif_tags(exif) if exif else {}
+        if software:
+            exif_tags[0x0131] = software
 
         def tiff(fp: BinaryIO) -> None:
             write_tiff(
@@ -557,7 +564,7 @@ def _encoder(
         samples16 = _stacked(pixels, alpha)
 
         def png16(fp: BinaryIO) -> None:
-            write_png16(fp, samples16, icc_profile=icc, exif=exif, dpi=dpi)
+            write_png16(fp, samples16, icc_profile=icc, exif=exif, dpi=dpi, software=software)
 
         return png16
 
@@ -577,6 +584,8 @@ def _encoder(
             log.warning("%s: EXIF (%d bytes) does not fit a JPEG; left out", path, len(exif))
             del options["exif"]
         options.update(quality=quality, subsampling=0 if quality >= 90 else 2)
+        if software:
+            options["comment"] = software
     elif pil_format == "WEBP":
         if max(width, height) > _WEBP_MAX_SIDE:
             raise ImageWriteError(f"Cannot write '{path}': WebP holds at most 16383 pixels a side.")
@@ -586,6 +595,11 @@ def _encoder(
         dpi = None  # WebP has no resolution field
     if dpi:
         options["dpi"] = dpi
+    if pil_format == "PNG" and software:
+        from PIL.PngImagePlugin import PngInfo
+
+        options["pnginfo"] = PngInfo()
+        options["pnginfo"].add_text("Software", software)
     image = Image.fromarray(_stacked(pixels8, alpha8) if alpha8 is not None else pixels8)
 
     def pillow(fp: BinaryIO) -> None:

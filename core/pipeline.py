@@ -43,7 +43,7 @@ class PipelineSettings:
     upscale: int = 1  # 1 to 4
     background: str = "resize"  # or "realesrgan"
     face_upsample: bool = False
-    paste_mask: str = "parsing"  # or "square"; "parsing" falls back to "square" without weights
+    paste_mask: str = "parsing"  # or "square"; "parsing" is the square until its file is there
     aligned: bool = False  # input is already an aligned 512 face crop
 
 
@@ -219,9 +219,9 @@ def analyze(
     crops = [warp_face(rgb, m, size) for m in matrices]
     face_masks = [mask_in_face(damage, m, size) for m in matrices] if damage is not None else None
 
+    # Without the parsing weights, "parsing" blends with the soft square (the app offers the
+    # file among its model files; no per-photo warning).
     use_parsing = settings.paste_mask == "parsing" and parser is not None
-    if settings.paste_mask == "parsing" and parser is None and found:
-        notices.append("Face parsing weights are missing: faces are blended with a soft square.")
     square = square_mask(size)
     paste_masks = []
     for i, crop in enumerate(crops):

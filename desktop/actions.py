@@ -35,6 +35,7 @@ class Actions:
     previous_photo: QAction
     preferences: QAction
     weights: QAction
+    use_model: QAction
     about: QAction
     compare_group: QActionGroup
     # The tasks, checkable and exclusive (Alt+1, Alt+2, Alt+3), and Inpaint's stroke history.
@@ -132,6 +133,12 @@ def build_actions(window: QMainWindow) -> Actions:
             [Key.Preferences, "Ctrl+,"],
         ),
         weights=a(window, "&Model Files…", "Download or import the model files", "weights"),
+        use_model=a(
+            window,
+            "Use a Model &File…",
+            "Restore with a CodeFormer checkpoint of your own (a fine-tune or a copy)",
+            "open",
+        ),
         about=a(window, "&About CodeFormer Studio", "Version and licences", "about"),
         compare_group=group,
         tasks=tasks,
@@ -168,6 +175,8 @@ def build_menus(window: QMainWindow, actions: Actions, recent: QMenu) -> None:
         file.addAction(action)
     file.addMenu(recent)
     file.addAction(actions.sample)
+    file.addSeparator()
+    file.addAction(actions.use_model)
     file.addSeparator()
     for action in (actions.save, actions.save_as, actions.export_all):
         file.addAction(action)

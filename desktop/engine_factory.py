@@ -22,10 +22,14 @@ def engine_factory_for(settings: StudioSettings) -> Callable[[], Any]:
     def build() -> Any:
         from core.engine import Engine
 
-        return Engine(
+        engine = Engine(
             weights_dir=weights_folder(settings),
             device=settings.device,
             precision=settings.precision,
         )
+        if settings.model_file:
+            # the user's own checkpoint, checked by structure; a bad file fails here, named
+            engine.use_model_file(Path(settings.model_file))
+        return engine
 
     return build

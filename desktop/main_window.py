@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -75,11 +76,6 @@ from desktop.worker import EngineFactory
 log = logging.getLogger(__name__)
 
 HOLD_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Backslash)
-# The catalogue key of each detector setting (as core.engine maps them; that module loads torch).
-DETECTOR_FILES = {
-    "retinaface_resnet50": "detection-resnet50",
-    "retinaface_mobile0.25": "detection-mobilenet",
-}
 RESULT_LABELS = {
     TaskMode.RESTORE: "Restored",
     TaskMode.COLORIZE: "Colorized",
@@ -275,9 +271,13 @@ class MainWindow(QMainWindow):
         self.render_status.setToolTip("The last render: how long it took, and when")
         self.device_status = QLabel("Device: starting…")
         self.device_status.setToolTip("Where the network runs (Preferences to change)")
+        self.model_status = QLabel("")
+        self.model_status.setToolTip("The CodeFormer model in use (File ▸ Use a Model File…)")
         bar.addWidget(self.photo_status, 1)
         bar.addPermanentWidget(self.render_status)
+        bar.addPermanentWidget(self.model_status)
         bar.addPermanentWidget(self.device_status)
+        self._show_model()
 
     def _connect(self) -> None:
         a, s = self.actions_, self.session
@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         a.save_as.triggered.connect(lambda: self.save_current_as())
         a.export_all.triggered.connect(lambda: self.export_all())
         a.remove.triggered.connect(self.remove_current)
+        a.use_model.triggered.connect(lambda: self.choose_model_file())
         a.quit.triggered.connect(self.close)
         a.wipe.triggered.connect(lambda: self.set_compare_mode("wipe"))
         a.side_by_side.triggered.connect(lambda: self.set_compare_mode("side_by_side"))
@@ -509,9 +510,8 @@ class MainWindow(QMainWindow):
         elif doc.status is Status.FAILED:
             self.faces.set_hint("This photo could not be analysed.")
         elif doc.status is Status.NEEDS_WEIGHTS:
-            self.faces.set_hint(
-                f"{doc.mode.title} needs {doc.mode.checkpoint().filename} (Help ▸ Model Files…)."
-            )
+            needs = doc.problem.message if doc.problem is not None else "Model files are missing."
+            self.faces.set_hint(f"{doc.mode.title}: {needs} (Help ▸ Model Files…)")
         if doc.original is not None and self.compare.main.sceneRect().isEmpty():
             self._push_images(doc)
         waiting = {
@@ -764,13 +764,18 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _catalogue_files(self) -> list[Any]:
-        """The files the current settings use: CodeFormer, the detector, the upsampler."""
+        """The files the current settings use: CodeFormer, a downloaded detector if one is chosen
+        (YuNet is built in), face parsing, the upsampler."""
+        from core.faces.detectors import AUTO, detector_choice
         from core.weights import codeformer_file, weights_file
 
         settings = self.session.settings
-        files = [codeformer_file("restoration"), weights_file(DETECTOR_FILES[settings.detector])]
+        files = [codeformer_file("restoration")]
         if self.task is not TaskMode.RESTORE:
-            files.insert(1, self.task.checkpoint())
+            files.append(self.task.checkpoint())
+        chosen = None if settings.detector == AUTO else detector_choice(settings.detector)
+        if chosen is not None and chosen.weights_key is not None:
+            files.append(weights_file(chosen.weights_key))
         if settings.paste_mask == "parsing":
             files.append(weights_file("parsing-parsenet"))
         if settings.background == "realesrgan" or settings.face_upsample:
@@ -788,6 +793,52 @@ class MainWindow(QMainWindow):
         self.message_bar.dismiss()
         self.session.weights_installed()
 
+    # -- the model --------------------------------------------------------------------------
+
+    def model_text(self) -> str:
+        """Which CodeFormer model is in use, in words (status bar and About)."""
+        own = self.session.settings.model_file
+        if own:
+            return f"{Path(own).name} (your own model file)"
+        return "the official CodeFormer models (codeformer.pth, …)"
+
+    def _show_model(self) -> None:
+        own = self.session.settings.model_file
+        self.model_status.setText(f"Model: {Path(own).name}" if own else "Model: official")
+        self.model_status.setToolTip(f"Using {self.model_text()}: File ▸ Use a Model File…")
+
+    def choose_model_file(self, path: str | Path | None = None) -> None:
+        """Use a CodeFormer checkpoint of the user's own (checked by structure when the worker
+        loads it; a bad file is reported naming it). An empty choice, or "Use the official
+        model" in the question, goes back to the catalogued files."""
+        if path is None:
+            current = self.session.settings.model_file
+            if current:
+                box = QMessageBox(self)
+                box.setWindowTitle("Model file")
+                box.setText(f"Now using {Path(current).name}.")
+                other = box.addButton("Choose another file…", QMessageBox.ButtonRole.AcceptRole)
+                official = box.addButton(
+                    "Use the official model", QMessageBox.ButtonRole.ResetRole
+                )
+                box.addButton(QMessageBox.StandardButton.Cancel)
+                box.exec()
+                if box.clickedButton() is official:
+                    self.apply_settings(dataclasses.replace(self.session.settings, model_file=""))
+                    return
+                if box.clickedButton() is not other:
+                    return
+            chosen, _ = QFileDialog.getOpenFileName(
+                self,
+                "Use a CodeFormer model file",
+                str(Path(current).parent) if current else "",
+                "CodeFormer checkpoints (*.pth *.pt *.safetensors);;All files (*)",
+            )
+            if not chosen:
+                return
+            path = chosen
+        self.apply_settings(dataclasses.replace(self.session.settings, model_file=str(Path(path))))
+
     # -- preferences and about --------------------------------------------------------------
 
     def open_preferences(self, tab: int = 0, *, run: bool = True) -> PreferencesDialog:
@@ -804,9 +855,10 @@ class MainWindow(QMainWindow):
         self.store.save(settings)
         factory = self._factory_for(settings) if self._factory_for is not None else None
         self.session.apply_settings(settings, factory)
+        self._show_model()
 
     def show_about(self) -> None:
-        AboutDialog(self._version, self._device, self).exec()
+        AboutDialog(self._version, self._device, self.model_text(), self).exec()
 
     # -- saving -----------------------------------------------------------------------------
 

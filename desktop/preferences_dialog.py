@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.faces.detectors import AUTO, DETECTORS
 from desktop.export_plan import check_pattern
 from desktop.settings import StudioSettings, validated
 
@@ -39,10 +40,13 @@ PRECISION_LABELS = {
 }
 BACKGROUND_LABELS = {"resize": "Plain resize", "realesrgan": "Real-ESRGAN (sharper, slower)"}
 DETECTOR_LABELS = {
-    "retinaface_resnet50": "RetinaFace ResNet-50 (accurate)",
-    "retinaface_mobile0.25": "RetinaFace MobileNet (fast)",
+    AUTO: "Automatic (RetinaFace ResNet-50 if downloaded, else YuNet)",
+    **{d.name: d.label for d in DETECTORS},
 }
-MASK_LABELS = {"parsing": "Face parsing (follows the face)", "square": "Soft square"}
+MASK_LABELS = {
+    "parsing": "Face parsing when downloaded (follows the face), else soft square",
+    "square": "Soft square",
+}
 FORMAT_LABELS = {
     "same": "Same as the original",
     "jpeg": "JPEG",
@@ -132,13 +136,25 @@ class PreferencesDialog(QDialog):
         )
         self.face_upsample = QCheckBox("Also sharpen the restored faces when enlarging")
         self.face_upsample.setChecked(s.face_upsample)
-        self.detector = combo(DETECTOR_LABELS, s.detector, "The face detector")
+        self.detector = combo(
+            DETECTOR_LABELS,
+            s.detector,
+            "The face detector. YuNet ships with the app; RetinaFace (a download) finds more "
+            "tiny faces in crowds.",
+        )
         self.confidence = QDoubleSpinBox()
         self.confidence.setRange(0.05, 1.0)
         self.confidence.setSingleStep(0.05)
         self.confidence.setDecimals(2)
         self.confidence.setValue(s.confidence)
         self.confidence.setToolTip("Lower finds more (and more doubtful) faces")
+        self.min_face = QDoubleSpinBox()
+        self.min_face.setRange(0.0, 200.0)
+        self.min_face.setSingleStep(1.0)
+        self.min_face.setDecimals(0)
+        self.min_face.setSuffix(" px between the eyes")
+        self.min_face.setValue(s.min_face)
+        self.min_face.setToolTip("Smaller faces are left as they are")
         self.only_center = QCheckBox("Only the face nearest the centre")
         self.only_center.setChecked(s.only_center_face)
         self.paste_mask = combo(MASK_LABELS, s.paste_mask, "How restored faces are blended back")
@@ -148,6 +164,7 @@ class PreferencesDialog(QDialog):
         faces.addRow("", self.face_upsample)
         faces.addRow("Detector", self.detector)
         faces.addRow("Detection threshold", self.confidence)
+        faces.addRow("Minimum face size", self.min_face)
         faces.addRow("", self.only_center)
         faces.addRow("Blend mask", self.paste_mask)
 
@@ -226,6 +243,7 @@ class PreferencesDialog(QDialog):
         self.upscale.setValue(s.upscale)
         self.face_upsample.setChecked(s.face_upsample)
         self.confidence.setValue(s.confidence)
+        self.min_face.setValue(s.min_face)
         self.only_center.setChecked(s.only_center_face)
         self.export_quality.setValue(s.export_quality)
         self.export_folder.edit.setText(s.export_folder)
@@ -248,6 +266,7 @@ class PreferencesDialog(QDialog):
                 face_upsample=self.face_upsample.isChecked(),
                 detector=self.detector.currentData(),
                 confidence=round(self.confidence.value(), 2),
+                min_face=float(self.min_face.value()),
                 only_center_face=self.only_center.isChecked(),
                 paste_mask=self.paste_mask.currentData(),
                 export_format=self.export_format.currentData(),

@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from core.faces.detectors import AUTO, DETECTOR_NAMES
+
 log = logging.getLogger(__name__)
 
 CONFIG_ENV = "CODEFORMER_STUDIO_CONFIG"
@@ -26,7 +28,7 @@ MAX_RECENT = 10
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 BACKGROUNDS = ("resize", "realesrgan")
-DETECTORS = ("retinaface_resnet50", "retinaface_mobile0.25")
+DETECTORS = DETECTOR_NAMES
 PASTE_MASKS = ("parsing", "square")
 EXPORT_FORMATS = ("same", "jpeg", "png", "webp", "tiff")
 COMPARE_MODES = ("wipe", "side_by_side")
@@ -40,12 +42,14 @@ class StudioSettings:
     device: str = "auto"
     precision: str = "auto"
     weights_folder: str = ""  # empty: the per-user default (or CODEFORMER_STUDIO_WEIGHTS)
+    model_file: str = ""  # a CodeFormer checkpoint of the user's own; empty: the catalogued one
     # Pipeline (fidelity-independent; changing one re-analyses the open photos)
     upscale: int = 2
     background: str = "resize"
     face_upsample: bool = False
-    detector: str = "retinaface_resnet50"
+    detector: str = AUTO  # RetinaFace ResNet-50 when downloaded, else the built-in YuNet
     confidence: float = 0.8
+    min_face: float = 5.0  # eye distance in photo pixels below which a face is left alone
     only_center_face: bool = False
     paste_mask: str = "parsing"
     prefetch: bool = True  # render nearby fidelities when idle (Restore)
@@ -66,6 +70,7 @@ class StudioSettings:
         return {
             "detector": self.detector,
             "confidence": self.confidence,
+            "min_eye_distance": self.min_face,
             "only_center_face": self.only_center_face,
             "upscale": self.upscale,
             "background": self.background,
@@ -73,9 +78,9 @@ class StudioSettings:
             "paste_mask": self.paste_mask,
         }
 
-    def engine(self) -> tuple[str, str, str]:
+    def engine(self) -> tuple[str, str, str, str]:
         """What the engine is built from: changing one rebuilds it."""
-        return (self.device, self.precision, self.weights_folder)
+        return (self.device, self.precision, self.weights_folder, self.model_file)
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -90,6 +95,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 _RANGES: dict[str, tuple[float, float]] = {
     "upscale": (1, 4),
     "confidence": (0.05, 1.0),
+    "min_face": (0.0, 200.0),
     "export_quality": (1, 100),
     "fidelity": (0.0, 1.0),
 }

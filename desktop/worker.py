@@ -626,13 +626,14 @@ class InferenceWorker(QObject):
 
     def _report_missing(
         self, engine: Any, variant: str, pipeline: Mapping[str, Any], doc_id: int | None
-    ) -> bool:
+    ) -> tuple[Any, ...]:
+        """The files the task needs that are not there (and tell the window, if any)."""
         from core.pipeline import PipelineSettings
 
         missing = tuple(engine.missing_weights(variant, PipelineSettings(**pipeline)))
         if missing:
             self.weights_needed.emit(WeightsNeeded(variant=variant, files=missing, doc_id=doc_id))
-        return bool(missing)
+        return missing
 
     def _analyze(
         self,
@@ -672,8 +673,10 @@ class InferenceWorker(QObject):
 
     def _run_analyze(self, engine: Any, job: _Job) -> None:
         payload = job.payload
-        if self._report_missing(engine, payload["variant"], payload["pipeline"], job.doc_id):
-            raise WeightsMissingError("The weights this task needs are not installed yet.")
+        missing = self._report_missing(engine, payload["variant"], payload["pipeline"], job.doc_id)
+        if missing:
+            names = ", ".join(getattr(f, "filename", str(f)) for f in missing)
+            raise WeightsMissingError(f"Needs {names}, not installed yet.")
         started = time.perf_counter()
         analysis = self._analyze(
             engine,
@@ -867,6 +870,7 @@ class InferenceWorker(QObject):
                 format=target.format,
                 quality=target.quality,
                 overwrite=target.overwrite,
+                software=engine.provenance(analysis.variant),
             )
         )
 

@@ -121,6 +121,9 @@ class ScriptedEngine:
     def missing_weights(self, variant: str, settings: Any) -> list[Any]:
         return list(self.missing)
 
+    def provenance(self, variant: str) -> str:
+        return f"Scripted test engine ({variant})"
+
     def _sleep(self, seconds: float, cancel: Callable[[], bool] | None, call: Call) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:

@@ -204,9 +204,9 @@ def _bad_shapes(tensor: torch.Tensor) -> list[torch.Tensor]:
 
 
 def test_no_malformed_tensor_escapes_as_anything_but_a_checkpoint_error(tmp_path: Path) -> None:
-    """Every third tensor of a tiny checkpoint in turn replaced by a wrong shape, an integer tensor, or
-    left out (the kind of damage cycling over the tensors): only CheckpointError leaves the
-    loader, and its message names the file."""
+    """Every third tensor of a tiny checkpoint in turn replaced by a wrong shape, an integer
+    tensor, or left out (the kind of damage cycling over the tensors): only CheckpointError
+    leaves the loader, and its message names the file."""
     state = random_state_dict(tiny_config(RESTORATION))
     path = tmp_path / "community_copy.pth"
     kinds = 7
@@ -221,5 +221,5 @@ def test_no_malformed_tensor_escapes_as_anything_but_a_checkpoint_error(tmp_path
             bad = _bad_shapes(state[key])
             broken[key] = bad[kind % len(bad)]
         torch.save({"params_ema": broken}, path)
-        with pytest.raises(CheckpointError, match="community_copy.pth"):
+        with pytest.raises(CheckpointError, match=r"community_copy\.pth"):
             inspect_checkpoint(path)

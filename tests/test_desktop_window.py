@@ -295,20 +295,43 @@ def test_many_void_qt_calls_do_not_exhaust_none(qtbot):
     assert sys.getrefcount(None) > 0
 
 
-def test_detector_files_match_the_engine():
-    from core.engine import DETECTOR_FILES as ENGINE_FILES
-    from desktop.main_window import DETECTOR_FILES
+def test_preferences_offer_every_detector_and_the_minimum_face_size(qtbot, window):
+    from core.faces.detectors import DETECTOR_NAMES
 
-    assert DETECTOR_FILES == ENGINE_FILES
+    dialog = window.open_preferences(run=False)
+    qtbot.addWidget(dialog)
+    offered = [dialog.detector.itemData(i) for i in range(dialog.detector.count())]
+    assert offered == list(DETECTOR_NAMES) and dialog.detector.currentData() == "auto"
+    dialog.detector.setCurrentIndex(dialog.detector.findData("yunet"))
+    dialog.min_face.setValue(12)
+    chosen = dialog.settings()
+    assert chosen.detector == "yunet" and chosen.pipeline()["min_eye_distance"] == 12
 
 
 def test_model_files_menu_lists_what_the_settings_use(qtbot, window, tmp_path):
+    """The default detector is built in: CodeFormer and the optional face parsing only; a
+    RetinaFace chosen in Preferences adds its file."""
     window._weights_folder_for = lambda _s: tmp_path / "weights"
     window.actions_.weights.trigger()
     dialog = window._weights_dialog
     assert dialog.isVisible()
     names = [f.filename for f in dialog.files]
+    assert names == ["codeformer.pth", "parsing_parsenet.pth"]
+    dialog.close()
+    chosen = dataclasses.replace(window.session.settings, detector="retinaface_resnet50")
+    window.apply_settings(chosen)
+    window.actions_.weights.trigger()
+    names = [f.filename for f in window._weights_dialog.files]
     assert names == ["codeformer.pth", "detection_Resnet50_Final.pth", "parsing_parsenet.pth"]
+
+
+def test_own_model_file_is_named_in_the_status_bar_and_about(qtbot, window, tmp_path):
+    own = tmp_path / "my_finetune.pth"
+    assert window.model_status.text() == "Model: official"
+    window.choose_model_file(own)
+    assert window.session.settings.model_file == str(own)
+    assert window.model_status.text() == "Model: my_finetune.pth"
+    assert "my_finetune.pth (your own model file)" in window.model_text()
 
 
 def test_export_dialog_previews_names_and_needs_a_folder_for_pasted_images(qtbot):

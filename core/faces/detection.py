@@ -7,7 +7,7 @@ tip, left mouth corner, right mouth corner ("left" as seen in the picture).
 - `FaceDetector`: the small interface the pipeline uses, so tests and callers can inject faces.
 - `RetinaFaceDetector`: facexlib's RetinaFace, weights from a local folder only (never downloaded),
   loaded with `weights_only=True`.
-- `GivenFaces`, `faces_from_json`: fixed faces, e.g. the landmarks of `tests/data/testdata/faces.json`.
+- `GivenFaces`, `faces_from_json`: fixed faces, e.g. the landmarks of a `faces.json` file.
 - `select_faces`: drop tiny faces by eye distance, optionally keep only the most central face.
 """
 

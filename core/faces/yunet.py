@@ -32,7 +32,7 @@ separate class, box, objectness and landmark heads); pyproject.toml pins the sam
 def opencv_version() -> tuple[int, int, int]:
     """The installed OpenCV as (major, minor, patch)."""
     parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in cv2.__version__.split(".")]
-    major, minor, patch = (parts + [0, 0, 0])[:3]
+    major, minor, patch = [*parts, 0, 0, 0][:3]
     return major, minor, patch
 
 
