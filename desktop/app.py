@@ -132,6 +132,7 @@ def create_window(
     engine_factory_for: Callable[[StudioSettings], EngineFactory] | None = None,
     weights_folder_for: Callable[[StudioSettings], Path] | None = None,
     check_weights: bool = True,
+    model: str | None = None,
 ):
     """Build the session and the window (a MainWindow), show it, then, once it has painted,
     start the worker and open `paths`. torch is not imported by anything here: it loads in the
@@ -142,6 +143,9 @@ def create_window(
 
     store = store or SettingsStore()
     settings = store.load()
+    if model is not None:
+        # `--model FILE`: this run and the next use it (File ▸ Use a Model File… changes it)
+        settings = store.update(model_file=str(Path(model).resolve()))
     factory_for = engine_factory_for or default_factory_for
     session = Session(settings, factory_for(settings))
     window = MainWindow(
@@ -186,13 +190,13 @@ def smoke_test(window: Any, app: QApplication, timeout_ms: int = 120_000) -> Non
     QTimer.singleShot(timeout_ms, lambda: done(1, "timed out"))
 
 
-def run(paths: list[str]) -> int:
+def run(paths: list[str], *, model: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from core.memory import keep_freed_memory
 
     keep_freed_memory()  # the worker runs the network again and again: reuse its memory
     app = make_application()
-    window = create_window(paths)
+    window = create_window(paths, model=model)
     if os.environ.get(SMOKE_TEST_ENV):
         smoke_test(window, app)
     app.aboutToQuit.connect(window.session.shutdown)

@@ -16,9 +16,27 @@ def main(argv: list[str] | None = None) -> int:
         from core.cli import main as cli_main
 
         return cli_main(args)
+    model, paths = window_arguments(args)
     from desktop.app import run
 
-    return run(args)
+    return run(paths, model=model)
+
+
+def window_arguments(args: list[str]) -> tuple[str | None, list[str]]:
+    """The window's own arguments: `[--model FILE] [photos or folders ...]`."""
+    model = None
+    paths: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--model":
+            model = next(rest, None)
+            if model is None:
+                raise SystemExit("codeformer-studio: --model needs a CodeFormer checkpoint file")
+        elif arg.startswith("--model="):
+            model = arg.split("=", 1)[1]
+        else:
+            paths.append(arg)
+    return model, paths
 
 
 if __name__ == "__main__":

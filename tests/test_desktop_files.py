@@ -265,3 +265,30 @@ def test_torch_is_not_imported_before_the_window_is_shown(tmp_path):
     )
     done = run_app_script(script, tmp_path)
     assert done.stdout.strip().endswith("OK"), done.stdout + done.stderr
+
+
+def test_model_option_opens_the_window_with_that_model(qtbot, tmp_path, engine):
+    from desktop.app import create_window
+    from desktop.launcher import window_arguments
+
+    own = tmp_path / "fine tuned.pth"
+    photo = write_jpeg(tmp_path / "cli.jpg")
+    model, paths = window_arguments(["--model", str(own), str(photo)])
+    assert (model, paths) == (str(own), [str(photo)])
+    assert window_arguments([f"--model={own}"]) == (str(own), [])
+    with pytest.raises(SystemExit, match="--model needs"):
+        window_arguments(["--model"])
+    built: list[str] = []
+
+    def factory_for(settings):
+        built.append(settings.model_file)
+        return lambda: engine
+
+    window = create_window(paths, engine_factory_for=factory_for, check_weights=False, model=model)
+    qtbot.addWidget(window)
+    try:
+        assert built == [str(own)], "the engine is built with the user's model file"
+        assert window.model_status.text() == "Model: fine tuned.pth"
+        qtbot.waitUntil(lambda: window.session.current is not None, timeout=10000)
+    finally:
+        window.close()
