@@ -149,17 +149,27 @@ class WeightsDialog(QDialog):
         total = sum(
             int(getattr(f, "size", 0) or getattr(f, "approx_size", 0) or 0) for f in self._files
         )
-        title = heading or (
-            "CodeFormer Studio needs its model files"
-            if first_run
-            else "These model files are missing"
-        )
+        one = len(self._files) == 1
+        if first_run:
+            default_title = (
+                f"CodeFormer Studio needs one model file: {self._files[0].filename}"
+                if one
+                else "CodeFormer Studio needs its model files"
+            )
+        else:
+            default_title = "This model file is missing" if one else "These model files are missing"
+        title = heading or default_title
         self.heading = QLabel(title)
         self.heading.setObjectName("dialogTitle")
         self.heading.setWordWrap(True)
+        once = (
+            f"It is downloaded once ({human_size(total)})"
+            if one
+            else f"They are downloaded once ({human_size(total)} in all)"
+        )
         intro = QLabel(
-            f"They are downloaded once ({human_size(total)} in all) into the weights folder. "
-            "Nothing is downloaded until you press Download."
+            f"{once} into the weights folder; faces are found by the detector built into the "
+            "app. Nothing is downloaded until you press Download."
         )
         intro.setWordWrap(True)
         folder_row = QHBoxLayout()
