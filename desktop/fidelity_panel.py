@@ -9,7 +9,6 @@ slider keeps its value for when Restore comes back.
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.icons import NAMES
+from desktop.busy_ring import BusyRing
 from desktop.throttle import Throttler
 
 STEPS = 100
@@ -70,10 +69,7 @@ class FidelityPanel(QWidget):
         self._ends = (low, high)
         self._end_tips = (low.toolTip(), high.toolTip())
 
-        self.busy = qta.IconWidget()
-        # The animation's timer runs only while busy (it would wake the app 100 times a second).
-        self._spinner = qta.Spin(self.busy, autostart=False)
-        self.busy.setIcon(qta.icon(NAMES["busy"], color="#4da3ff", animation=self._spinner))
+        self.busy = BusyRing()
         self.busy.setToolTip("Rendering…")
         policy = self.busy.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
@@ -153,14 +149,13 @@ class FidelityPanel(QWidget):
             return
         self.busy.setVisible(busy)
         if busy:
-            self._spinner.start()
+            self.busy.start()
         else:
-            self._spinner.stop()
+            self.busy.stop()
 
     @property
     def spinning(self) -> bool:
-        timers = [info[0] for info in self._spinner.info.values()]
-        return any(timer.isActive() for timer in timers)
+        return self.busy.spinning
 
     def set_fixed(self, reason: str | None, value: float | None = None) -> None:
         """Grey the fidelity out showing the task's fixed `value`, `reason` saying why in the

@@ -32,7 +32,6 @@ NAMES = {
     "warning": "mdi6.alert",
     "info": "mdi6.information",
     "close": "mdi6.close",
-    "busy": "mdi6.loading",
     "download": "mdi6.download",
     "import": "mdi6.file-import",
     "folder": "mdi6.folder-outline",

@@ -284,6 +284,40 @@ def test_busy_spinner_runs_only_while_a_render_is_pending(qtbot, window, engine)
     assert not window.fidelity.busy.isVisible() and not window.fidelity.spinning
 
 
+def test_the_busy_indicator_keeps_nothing_per_frame(qtbot):
+    """The fidelity panel once spun qtawesome's animated icon, which loaded the icon font again
+    on every frame (a QRawFont cached under a key that changed from call to call): hundreds of
+    MB more per render of a full-size photo. Its indicator must hold nothing more after 100
+    painted frames."""
+    import gc
+
+    import qtawesome
+
+    from desktop.fidelity_panel import FidelityPanel
+
+    panel = FidelityPanel(0.5)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_busy(True)
+
+    def paint(frames: int) -> None:
+        for _ in range(frames):
+            panel.busy.repaint()
+        qtbot.wait(50)  # the animation's own timer ticks too
+
+    paint(10)
+    gc.collect()
+    fonts = qtawesome._instance().rawfont_cache
+    before_objects, before_fonts = len(gc.get_objects()), sum(len(c) for c in fonts.values())
+    paint(100)
+    gc.collect()
+    assert sum(len(c) for c in fonts.values()) == before_fonts
+    assert len(gc.get_objects()) - before_objects < 50
+    assert panel.spinning
+    panel.set_busy(False)
+    assert not panel.spinning
+
+
 def test_many_void_qt_calls_do_not_exhaust_none(qtbot):
     """PySide6 6.12.0 on Python 3.11 leaks a reference to None per void call; the guard (a
     session fixture in conftest, and make_application in the app) keeps the process alive."""
