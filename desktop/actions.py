@@ -36,6 +36,8 @@ class Actions:
     preferences: QAction
     weights: QAction
     use_model: QAction
+    fidelity_up: QAction
+    fidelity_down: QAction
     about: QAction
     compare_group: QActionGroup
     # The tasks, checkable and exclusive (Alt+1, Alt+2, Alt+3), and Inpaint's stroke history.
@@ -133,6 +135,20 @@ def build_actions(window: QMainWindow) -> Actions:
             [Key.Preferences, "Ctrl+,"],
         ),
         weights=a(window, "&Model Files…", "Download or import the model files", "weights"),
+        fidelity_up=a(
+            window,
+            "&Fidelity +0.05 (Identity)",
+            "Move the fidelity 0.05 toward the input's identity",
+            None,
+            ["Ctrl+Up"],
+        ),
+        fidelity_down=a(
+            window,
+            "Fidelity −0.05 (&Quality)",
+            "Move the fidelity 0.05 toward quality",
+            None,
+            ["Ctrl+Down"],
+        ),
         use_model=a(
             window,
             "Use a Model &File…",
@@ -209,6 +225,9 @@ def build_menus(window: QMainWindow, actions: Actions, recent: QMenu) -> None:
     view.addSeparator()
     for action in (actions.fit, actions.zoom_100, actions.zoom_in, actions.zoom_out):
         view.addAction(action)
+    view.addSeparator()
+    view.addAction(actions.fidelity_up)
+    view.addAction(actions.fidelity_down)
     view.addSeparator()
     view.addAction(actions.previous_photo)
     view.addAction(actions.next_photo)

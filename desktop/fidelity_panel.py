@@ -119,6 +119,16 @@ class FidelityPanel(QWidget):
         finally:
             self._updating = False
 
+    def step(self, steps: int, size: float = 0.05) -> None:
+        """Move the fidelity by `steps` x `size` (Ctrl+Up / Ctrl+Down), as the user would: the
+        new value is rendered. Nothing happens while a task's fixed value is shown."""
+        if self._fixed is not None:
+            return
+        value = min(max(round(self.value() + steps * size, 2), 0.0), 1.0)
+        if value != self.value():
+            self.spin.setValue(value)  # moves the slider and asks for the render
+            self._throttle.flush()
+
     def _on_slider(self, position: int) -> None:
         if self._updating:
             return

@@ -290,6 +290,8 @@ class MainWindow(QMainWindow):
         a.export_all.triggered.connect(lambda: self.export_all())
         a.remove.triggered.connect(self.remove_current)
         a.use_model.triggered.connect(lambda: self.choose_model_file())
+        a.fidelity_up.triggered.connect(lambda: self.fidelity.step(+1))
+        a.fidelity_down.triggered.connect(lambda: self.fidelity.step(-1))
         a.quit.triggered.connect(self.close)
         a.wipe.triggered.connect(lambda: self.set_compare_mode("wipe"))
         a.side_by_side.triggered.connect(lambda: self.set_compare_mode("side_by_side"))

@@ -381,3 +381,22 @@ def test_export_dialog_previews_names_and_needs_a_folder_for_pasted_images(qtbot
     assert "grandma_restored.png" in dialog.preview.text() and not dialog.quality.isEnabled()
     dialog.pattern.setText("{name")
     assert not ok.isEnabled()
+
+
+def test_ctrl_up_and_down_step_the_fidelity_from_anywhere(qtbot, window, engine):
+    doc = open_ready(qtbot, window)
+    up, down = window.actions_.fidelity_up, window.actions_.fidelity_down
+    assert up.shortcut().toString() == "Ctrl+Up" and down.shortcut().toString() == "Ctrl+Down"
+    start = window.fidelity.value()
+    window.faces.setFocus()  # not on the slider
+    up.trigger()
+    assert window.fidelity.value() == pytest.approx(start + 0.05)
+    assert window.session.fidelity == pytest.approx(start + 0.05)  # asked for at once
+    assert window.session.worker.wait_until_idle(10)
+    qtbot.waitUntil(lambda: doc.result_fidelity == pytest.approx(start + 0.05), timeout=5000)
+    down.trigger()
+    down.trigger()
+    assert window.session.fidelity == pytest.approx(start - 0.05)
+    window.fidelity.set_value(0.98)
+    up.trigger()
+    assert window.fidelity.value() == 1.0  # clamped
