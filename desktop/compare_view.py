@@ -41,6 +41,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.busy_ring import BusyRing
+
 MIN_ZOOM_PERCENT = 2.0
 MAX_ZOOM_PERCENT = 3200.0
 WHEEL_STEP = 1.0015  # zoom factor per 1/8 degree of wheel rotation (120 units = 1.2x)
@@ -509,10 +511,32 @@ class CompareView(QWidget):
         self._after_image: QImage | None = None
         self._scale = 1.0
         self._overlay: QGraphicsItem | None = None
+        # "Working": a ring in the photo's top-right corner while a new picture is on its way
+        self.busy = BusyRing(28, parent=self)
+        self.busy.setToolTip("Rendering the new fidelity…")
+        self.busy.hide()
 
     @property
     def mode(self) -> str:
         return self._mode
+
+    def set_busy(self, busy: bool) -> None:
+        """Show the ring (spinning) while a render for the photo on screen is pending."""
+        self.busy.setVisible(busy)
+        if busy:
+            self._place_busy()
+            self.busy.raise_()
+            self.busy.start()
+        else:
+            self.busy.stop()
+
+    def _place_busy(self) -> None:
+        margin = 14
+        self.busy.move(self.width() - self.busy.width() - margin, margin + 28)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_busy()
 
     def set_mode(self, mode: str) -> None:
         if mode not in self.MODES:

@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
         s.analysis_changed.connect(self._on_analysis_changed)
         s.result_changed.connect(self._on_result)
         s.render_pending_changed.connect(self.fidelity.set_busy)
+        s.render_pending_changed.connect(self.compare.set_busy)
         s.mode_changed.connect(self._on_mode_changed)
         s.problem.connect(self._on_problem)
         s.weights_needed.connect(self._on_weights_needed)
@@ -482,6 +483,7 @@ class MainWindow(QMainWindow):
         self._on_document_changed(doc)
         self.fidelity.set_shown(doc.result_fidelity, doc.result_seconds if doc.result else None)
         self.fidelity.set_busy(doc.render_pending)
+        self.compare.set_busy(doc.render_pending)
 
     def _push_images(self, doc: PhotoDocument) -> None:
         before, after = doc.original, doc.result

@@ -280,8 +280,10 @@ def test_busy_spinner_runs_only_while_a_render_is_pending(qtbot, window, engine)
     engine.render_face_seconds = 0.3
     window.session.set_fidelity(0.2)
     assert window.fidelity.busy.isVisible() and window.fidelity.spinning
+    assert window.compare.busy.isVisible() and window.compare.busy.spinning  # on the photo too
     assert window.session.worker.wait_until_idle(10)
     assert not window.fidelity.busy.isVisible() and not window.fidelity.spinning
+    assert not window.compare.busy.isVisible() and not window.compare.busy.spinning
 
 
 def test_the_busy_indicator_keeps_nothing_per_frame(qtbot):
