@@ -3,13 +3,17 @@ longest ago are set aside and made again, with the same face choices, when shown
 
 from __future__ import annotations
 
+import sys
+
+import cv2
+import numpy as np
 import pytest
 
 from desktop.document import Status
 from desktop.filmstrip import status_text
 from desktop.jobs import FaceOptions
 from desktop.session import Session
-from tests.desktop_support import ScriptedEngine, make_session, synthetic_photo
+from tests.desktop_support import ScriptedEngine, make_session, run_app_script, synthetic_photo
 
 pytestmark = pytest.mark.qt
 
@@ -104,3 +108,67 @@ def test_exporting_a_photo_set_aside_analyses_it_for_the_export(qtbot, session, 
     target = s.export_target(first, tmp_path / "a-restored.png")
     assert target.analysis is None  # the worker analyses it (and keeps nothing afterwards)
     assert target.photo is first.photo
+
+
+SLIDER_SESSION = """
+import os, sys, time
+from desktop.app import create_window, make_application
+from desktop.settings import SettingsStore, StudioSettings
+
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+app = make_application()
+store = SettingsStore()
+store.save(StudioSettings(model_file=sys.argv[1], prefetch=False, upscale=2))
+window = create_window([sys.argv[2]], store=store)
+session = window.session
+
+def wait_shown(value=None):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        app.processEvents()
+        doc = session.current
+        if doc is not None and doc.result is not None and not doc.render_pending:
+            if value is None or abs(doc.result_fidelity - value) < 1e-6:
+                return doc
+        time.sleep(0.002)
+    raise SystemExit("no result in time")
+
+doc = wait_shown()
+assert doc.face_count == 2, doc.face_count
+marks = []
+for i in range(40):
+    value = round(0.01 + ((i * 7) % 97) * 0.01, 2)
+    session.set_fidelity(value)
+    wait_shown(value)
+    marks.append(rss_mb())
+print("RSS", " ".join(f"{m:.0f}" for m in marks))
+session.shutdown()
+window.close()
+print("OK")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_memory_stays_flat_over_a_long_slider_session(tmp_path):
+    """The real window, worker and engine (a tiny network of the official layout, faces found by
+    the built-in detector) through 40 new fidelities of a 2x-upscaled photo: once the render
+    cache is full (16 results), the process does not grow."""
+    from core.net.config import RESTORATION, tiny_config
+    from core.synthetic import write_checkpoint
+    from tests.faces_support import read_rgb
+
+    model = write_checkpoint(tmp_path / "mine.pth", tiny_config(RESTORATION))
+    canvas = np.full((700, 1100, 3), 120, np.uint8)
+    canvas[0:512, 0:512] = read_rgb("astronaut.png")
+    canvas[100:700, 560:1072] = read_rgb("grace_hopper.jpg")
+    photo = tmp_path / "pair.png"
+    cv2.imwrite(str(photo), canvas[..., ::-1])
+    script = SLIDER_SESSION.replace("sys.argv[1]", repr(str(model)))
+    script = script.replace("sys.argv[2]", repr(str(photo)))
+    done = run_app_script(script, tmp_path)
+    assert done.stdout.strip().endswith("OK"), done.stdout + done.stderr
+    marks = [float(v) for v in done.stdout.split("RSS", 1)[1].split("\n", 1)[0].split()]
+    settled, last = marks[19], max(marks[20:])
+    assert last - settled < 64, f"grew {last - settled:.0f} MB over 20 values: {marks}"
