@@ -257,8 +257,10 @@ class Engine:
         choices: Mapping[int, FaceChoice] | None = None,
         cancel: CancelCheck | None = None,
         exact: bool = False,
+        decoded: Mapping[int, np.ndarray] | None = None,
     ) -> Rendered:
-        """Decode and composite. `exact`: in fp32 whatever the engine's precision (exports)."""
+        """Decode and composite. `exact`: in fp32 whatever the engine's precision (exports).
+        `decoded`: faces decoded before at the fidelity they get now (only pasted)."""
         settings = analysis.settings
         face_upsampler = self._realesrgan(settings.upscale) if settings.face_upsample else None
         model = self.model(analysis.variant)
@@ -272,4 +274,5 @@ class Engine:
             choices=choices,
             face_upsampler=face_upsampler,
             cancel=cancel,
+            decoded=decoded,
         )

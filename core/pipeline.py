@@ -336,12 +336,15 @@ def render(
     choices: Mapping[int, FaceChoice] | None = None,
     face_upsampler: BackgroundUpsampler | None = None,
     cancel: CancelCheck | None = None,
+    decoded: Mapping[int, np.ndarray] | None = None,
 ) -> Rendered:
     """Decode the faces at `fidelity` and paste them over the cached background.
 
     `choices` maps a face index to its own options (off, or its own fidelity); faces not in it
     follow `fidelity`. `face_upsampler` (optional) enlarges restored faces before pasting
-    ("face upsample"). Reruns neither detection, nor encoding, nor the background.
+    ("face upsample"). `decoded` holds faces already decoded at the fidelity they get here
+    (`Rendered.faces` of an earlier render, kept by the caller): they are only pasted. Reruns
+    neither detection, nor encoding, nor the background.
     """
     started = time.perf_counter()
     if analysis.variant != model.variant.name:
@@ -349,18 +352,22 @@ def render(
             f"this photo was analysed for {analysis.variant}, not {model.variant.name}"
         )
     choices = choices or {}
+    decoded = decoded or {}
     base = model.effective_fidelity(fidelity)
     groups: dict[float, list[AnalyzedFace]] = {}
+    restored: dict[int, np.ndarray] = {}
     for face in analysis.faces:
         choice = choices.get(face.index, FaceChoice())
         if not choice.enabled:
             continue
         if analysis.damage is not None and not _has_damage(face):
             continue  # inpainting with nothing to fill in this face
+        if face.index in decoded:
+            restored[face.index] = decoded[face.index]
+            continue
         w = base if choice.fidelity is None else model.effective_fidelity(choice.fidelity)
         groups.setdefault(w, []).append(face)
 
-    restored: dict[int, np.ndarray] = {}
     batch = batch_size(model)
     for w, faces in groups.items():
         for start in range(0, len(faces), batch):
@@ -373,7 +380,7 @@ def render(
 
     grey = analysis.photo.is_grey and model.variant.name != "colorization"
     canvas = analysis.background.copy()
-    for face in analysis.faces:
+    for face in analysis.faces:  # in the analysis' order, whichever were decoded before
         if face.index not in restored:
             continue
         _check(cancel)

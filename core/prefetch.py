@@ -23,7 +23,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # torch-free at run time: the window's thread may look results up
     from core.pipeline import Analysis, Rendered
@@ -212,3 +212,78 @@ class RenderCache:
     def _remove(self, key: tuple[int, float, ChoicesKey]) -> None:
         entry = self._entries.pop(key)
         self._nbytes -= entry.nbytes
+
+
+class FaceCropCache:
+    """Decoded faces by (analysis, face index, fidelity), least recently used first out,
+    bounded by bytes (a 512 face is 0.8 MB).
+
+    A render takes the faces it finds here and decodes only the others (`pipeline.render`'s
+    `decoded`), so a value seen before, a face switched off and on, or another face's own
+    fidelity never decodes a face twice. An analysis is held weakly, as in `RenderCache`.
+    Thread-safe.
+    """
+
+    def __init__(self, *, max_bytes: int = 256 * 2**20) -> None:
+        if max_bytes < 1:
+            raise ValueError("a face cache needs room for at least one face")
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[int, int, float], tuple[weakref.ref[Analysis], Any]] = (
+            OrderedDict()
+        )
+        self._nbytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(analysis: Analysis, index: int, fidelity: float) -> tuple[int, int, float]:
+        return (id(analysis), int(index), round(float(fidelity), FIDELITY_DECIMALS))
+
+    def get(self, analysis: Analysis, index: int, fidelity: float) -> Any | None:
+        """The face decoded at exactly this fidelity, or None."""
+        key = self._key(analysis, index, fidelity)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0]() is not analysis:  # an old analysis whose id was reused
+                self._remove(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, analysis: Analysis, index: int, fidelity: float, crop: Any) -> None:
+        key = self._key(analysis, index, fidelity)
+        size = int(crop.nbytes)
+        with self._lock:
+            if key in self._entries:
+                self._remove(key)
+            if size > self.max_bytes:
+                return
+            self._entries[key] = (weakref.ref(analysis), crop)
+            self._nbytes += size
+            while self._nbytes > self.max_bytes:
+                self._remove(next(iter(self._entries)))
+
+    def drop(self, analysis: Analysis) -> None:
+        """Forget every face of `analysis`."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == id(analysis)]:
+                self._remove(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._nbytes = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return self._nbytes
+
+    def _remove(self, key: tuple[int, int, float]) -> None:
+        _, crop = self._entries.pop(key)
+        self._nbytes -= int(crop.nbytes)

@@ -35,7 +35,7 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Q
 
 from core.damage_mask import DamageMask
 from core.errors import WeightsMissingError
-from core.prefetch import RenderCache, prefetch_fidelities, rendered_nbytes
+from core.prefetch import FaceCropCache, RenderCache, prefetch_fidelities, rendered_nbytes
 from desktop.images import qimage_from_rgb
 from desktop.jobs import (
     AnalysisDone,
@@ -153,6 +153,7 @@ class InferenceWorker(QObject):
         # Prefetch and the render cache (see the module docstring). Guarded by `_cond`.
         self._prefetch = prefetch
         self._cache = cache if cache is not None else RenderCache()
+        self._faces = FaceCropCache()  # decoded faces: a render decodes only the others
         self._plan: _Plan | None = None
         self._cached_analyses: dict[int, list[weakref.ref[Any]]] = {}
         self._hits_in_flight = 0
@@ -333,6 +334,7 @@ class InferenceWorker(QObject):
                     analysis = ref()
                     if analysis is not None:
                         self._cache.drop(analysis)
+                        self._faces.drop(analysis)
 
     def cancel_all(self) -> None:
         with self._cond:
@@ -350,6 +352,7 @@ class InferenceWorker(QObject):
             self._remasked.clear()  # encoded by the old engine (its precision)
             self._stop_prefetch()
             self._cache.clear()  # rendered by the old engine
+            self._faces.clear()
             self._cached_analyses.clear()
 
     def is_idle(self) -> bool:
@@ -723,14 +726,43 @@ class InferenceWorker(QObject):
         choices = {
             index: FaceChoice(enabled=o.enabled, fidelity=o.fidelity) for index, o in faces.items()
         }
-        extra = {"exact": True} if exact else {}
-        return engine.render(
+        extra: dict[str, Any] = {"exact": True} if exact else {}
+        # Previews reuse the faces decoded before at the same fidelity (exports decode afresh,
+        # in full precision); fixed-fidelity tasks are left alone.
+        reuse = not exact and _cacheable(analysis, fidelity) and fidelity is not None
+        wanted = self._face_fidelities(analysis, fidelity, faces) if reuse else {}
+        decoded = {
+            index: crop
+            for index, w in wanted.items()
+            if (crop := self._faces.get(analysis, index, w)) is not None
+        }
+        if decoded:
+            extra["decoded"] = decoded
+        rendered = engine.render(
             analysis,
             fidelity,
             choices=choices,
             cancel=self._cancel_check(job, superseded=True),
             **extra,
         )
+        if reuse:
+            for index, crop in getattr(rendered, "faces", {}).items():
+                if index in wanted and index not in decoded:
+                    self._faces.put(analysis, index, wanted[index], crop)
+        return rendered
+
+    @staticmethod
+    def _face_fidelities(
+        analysis: Any, fidelity: float, faces: Mapping[int, FaceOptions]
+    ) -> dict[int, float]:
+        """Each face a render restores, with the fidelity it gets (its own, or `fidelity`)."""
+        wanted = {}
+        for face in getattr(analysis, "faces", ()):
+            options = faces.get(face.index, FaceOptions())
+            if options.enabled:
+                own = options.fidelity
+                wanted[face.index] = float(fidelity if own is None else own)
+        return wanted
 
     def _run_render(self, engine: Any, job: _Job) -> None:
         payload = job.payload

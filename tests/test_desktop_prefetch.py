@@ -214,3 +214,23 @@ def test_closing_the_window_while_prefetching_is_clean(qtbot, window_factory):  
     assert not session.worker.running
     assert engine.calls_of("render")[-1].cancelled
     assert doc.result_fidelity == pytest.approx(0.5)
+
+
+def test_a_face_decoded_before_is_only_pasted(qtbot, sessions):
+    """Switching one face off renders the photo again, but the other face, decoded at that
+    fidelity before, is pasted as it was (no decode); so is a face whose own fidelity equals a
+    value seen before."""
+    engine = ScriptedEngine(faces=2, render_face_seconds=0.05)
+    session = sessions(engine, prefetch=False)
+    doc = analysed(qtbot, session)
+    assert [c.decoded for c in engine.calls_of("render")] == [()]
+    session.set_face_options(doc, 1, FaceOptions(enabled=False))
+    assert session.worker.wait_until_idle(15)
+    assert engine.calls_of("render")[-1].decoded == (0,)
+    session.set_fidelity(0.8)
+    assert session.worker.wait_until_idle(15)
+    assert engine.calls_of("render")[-1].decoded == ()  # a new value decodes
+    session.set_face_options(doc, 1, FaceOptions(enabled=True, fidelity=0.5))
+    assert session.worker.wait_until_idle(15)
+    assert engine.calls_of("render")[-1].decoded == (0, 1)  # 0 at 0.8, 1 at its own 0.5
+    assert doc.result_fidelity == pytest.approx(0.8)

@@ -280,3 +280,30 @@ def test_analysis_counts_the_memory_it_holds(weights, faces_json) -> None:
     doubled = engine.analyze(photo, PipelineSettings(paste_mask="square", upscale=2))
     enlarged = doubled.background.nbytes + doubled.background_alpha.nbytes
     assert doubled.nbytes() == len(doubled.faces) * per_face + enlarged
+
+
+def test_faces_given_decoded_are_only_pasted(weights, faces_json, monkeypatch) -> None:
+    """A face decoded before at the same fidelity is pasted as given: the picture is the same
+    and only the other faces are decoded."""
+    photo, faces = portrait("astronaut.png", faces_json)
+    photo, faces = tile_photo(photo, faces, 2, 1)
+    engine = make_engine(weights, faces)
+    analysis = engine.analyze(photo, SQUARE)
+    first = engine.render(analysis, 0.3)
+    model = engine.model("restoration")
+    decodes: list[int] = []
+    original = CodeFormer.decode
+
+    def counting(self, encoded, fidelity):
+        decodes.append(encoded.batch)
+        return original(self, encoded, fidelity)
+
+    monkeypatch.setattr(CodeFormer, "decode", counting)
+    again = engine.render(analysis, 0.3, decoded={0: first.faces[0]})
+    assert sum(decodes) == 1  # face 1 only
+    assert np.array_equal(again.image, first.image)
+    assert set(again.faces) == {0, 1} and again.faces[0] is first.faces[0]
+    decodes.clear()
+    both = engine.render(analysis, 0.3, decoded=dict(first.faces))
+    assert decodes == [] and np.array_equal(both.image, first.image)
+    assert model is engine.model("restoration")

@@ -122,3 +122,32 @@ def test_drop_and_dead_analyses(analysed) -> None:
     newcomer = make()  # may reuse the dead analysis's id: must not see its renders
     assert cache.get(newcomer, 0.5) is None
     assert (newcomer, 0.5, None) not in cache
+
+
+def test_face_crop_cache_is_bounded_and_forgets_closed_analyses() -> None:
+    import gc
+
+    import numpy as np
+
+    from core.prefetch import FaceCropCache
+
+    class Analysis:  # stands in for core.pipeline.Analysis (held weakly)
+        pass
+
+    crop = np.zeros((8, 8, 3), np.uint8)  # 192 bytes
+    cache = FaceCropCache(max_bytes=3 * crop.nbytes)
+    a, b = Analysis(), Analysis()
+    cache.put(a, 0, 0.5, crop)
+    cache.put(a, 1, 0.5, crop + 1)
+    assert cache.get(a, 1, 0.5004) is not None and cache.get(a, 1, 0.51) is None
+    assert cache.get(b, 0, 0.5) is None
+    cache.put(b, 0, 0.5, crop)
+    cache.put(b, 1, 0.5, crop)  # over the bound: the least recently used (a, 0) goes
+    assert cache.get(a, 0, 0.5) is None and cache.get(a, 1, 0.5) is not None
+    assert len(cache) == 3 and cache.nbytes == 3 * crop.nbytes
+    cache.drop(b)
+    assert len(cache) == 1
+    del a
+    gc.collect()
+    reused = Analysis()  # may take the freed id: never sees the old faces
+    assert cache.get(reused, 1, 0.5) is None
