@@ -249,6 +249,23 @@ class Engine:
         (`core.inpaint.remask`)."""
         return remask_faces(analysis, self.model(analysis.variant), mask, cancel=cancel)
 
+    def decode_faces(
+        self,
+        analysis: Analysis,
+        fidelity: float,
+        indices: Iterable[int],
+        *,
+        cancel: CancelCheck | None = None,
+    ) -> dict[int, np.ndarray]:
+        """Faces of `analysis` decoded at `fidelity`, nothing pasted (filling the slider's steps
+        ahead of time; `render` takes them as `decoded`)."""
+        model = self.model(analysis.variant)
+        wanted = set(indices)
+        faces = [f for f in analysis.faces if f.index in wanted]
+        return pipeline.decode_faces(
+            faces, model, model.effective_fidelity(fidelity), cancel=cancel
+        )
+
     def render(
         self,
         analysis: Analysis,

@@ -368,15 +368,8 @@ def render(
         w = base if choice.fidelity is None else model.effective_fidelity(choice.fidelity)
         groups.setdefault(w, []).append(face)
 
-    batch = batch_size(model)
     for w, faces in groups.items():
-        for start in range(0, len(faces), batch):
-            _check(cancel)
-            chunk = faces[start : start + batch]
-            encoded = EncodedFaces.concat([f.encoded for f in chunk])
-            out = tensor_to_faces(model.decode(encoded, w))
-            for face, crop in zip(chunk, out, strict=True):
-                restored[face.index] = crop
+        restored.update(decode_faces(faces, model, w, cancel=cancel))
 
     grey = analysis.photo.is_grey and model.variant.name != "colorization"
     canvas = analysis.background.copy()
@@ -418,6 +411,28 @@ def render(
         faces=restored,
         seconds=time.perf_counter() - started,
     )
+
+
+def decode_faces(
+    faces: list[AnalyzedFace],
+    model: CodeFormer,
+    fidelity: float,
+    *,
+    cancel: CancelCheck | None = None,
+) -> dict[int, np.ndarray]:
+    """These faces decoded at `fidelity` (already effective: `model.effective_fidelity`), as
+    S x S x 3 uint8 crops by face index; nothing pasted. Batched as `batch_size` says; `cancel`
+    is asked between batches."""
+    restored: dict[int, np.ndarray] = {}
+    batch = batch_size(model)
+    for start in range(0, len(faces), batch):
+        _check(cancel)
+        chunk = faces[start : start + batch]
+        encoded = EncodedFaces.concat([f.encoded for f in chunk])
+        out = tensor_to_faces(model.decode(encoded, fidelity))
+        for face, crop in zip(chunk, out, strict=True):
+            restored[face.index] = crop
+    return restored
 
 
 def _has_damage(face: AnalyzedFace) -> bool:

@@ -78,6 +78,14 @@ def prefetch_fidelities(
     return tuple(plan)
 
 
+def slider_grid(current: float, step: float = 0.05) -> tuple[float, ...]:
+    """Every step of the slider (0, 0.05 ... 1: 21 values), nearest to `current` first (the
+    lower of two equally near first): the order in which an idle worker fills them."""
+    count = round(1 / step)
+    values = [round(i * step, FIDELITY_DECIMALS) for i in range(count + 1)]
+    return tuple(sorted(values, key=lambda v: (round(abs(v - current), 6), v)))
+
+
 ChoicesKey = tuple[tuple[int, bool, float | None], ...]
 
 

@@ -35,7 +35,13 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Q
 
 from core.damage_mask import DamageMask
 from core.errors import WeightsMissingError
-from core.prefetch import FaceCropCache, RenderCache, prefetch_fidelities, rendered_nbytes
+from core.prefetch import (
+    FaceCropCache,
+    RenderCache,
+    prefetch_fidelities,
+    rendered_nbytes,
+    slider_grid,
+)
 from desktop.images import qimage_from_rgb
 from desktop.jobs import (
     AnalysisDone,
@@ -91,6 +97,9 @@ class _Plan:
     faces: dict[int, FaceOptions]
     values: list[float]
     budget: int | None = None  # how many of `values` the cache can hold next to the current one
+    # then, with an engine that can decode faces alone: every step of the slider, nearest first,
+    # decoded into the face cache (a landing there only pastes)
+    grid: list[float] = field(default_factory=list)
 
 
 def _cacheable(analysis: Any, fidelity: float | None) -> bool:
@@ -460,7 +469,8 @@ class InferenceWorker(QObject):
                 prefetching.cancelled = True
             return
         values = list(prefetch_fidelities(fidelity))
-        self._plan = _Plan(doc_id, analysis, fidelity, dict(faces), values)
+        grid = list(slider_grid(fidelity))
+        self._plan = _Plan(doc_id, analysis, fidelity, dict(faces), values, grid=grid)
         if prefetching is not None:
             p = prefetching.payload
             same = p["analysis"] is analysis and p["faces"] == faces
@@ -500,6 +510,26 @@ class InferenceWorker(QObject):
                         "wanted": False,
                     },
                 )
+        return self._next_grid_step(plan)
+
+    def _next_grid_step(self, plan: _Plan) -> _Job | None:
+        """The next step of the slider with faces not yet decoded, as a decode-only prefetch job
+        (engines that can decode faces alone); None when the grid is full. Hold the lock."""
+        if not hasattr(self._engine, "decode_faces"):
+            plan.grid.clear()
+        while plan.grid:
+            value = plan.grid.pop(0)
+            wanted = self._face_fidelities(plan.analysis, value, plan.faces)
+            missing = [i for i, w in wanted.items() if self._faces.get(plan.analysis, i, w) is None]
+            if missing:
+                payload = {
+                    "analysis": plan.analysis,
+                    "fidelity": value,
+                    "faces": plan.faces,
+                    "wanted": False,
+                    "decode": missing,
+                }
+                return _Job("prefetch", next(self._counter), plan.doc_id, _PREFETCH, payload)
         self._plan = None
         return None
 
@@ -779,8 +809,21 @@ class InferenceWorker(QObject):
         self._emit_rendered(job, rendered, _variant_of(job), started)
 
     def _run_prefetch(self, engine: Any, job: _Job) -> None:
-        """Render one value of the plan into the cache; nothing is shown."""
+        """Render one value of the plan into the cache, or decode its missing faces into the
+        face cache (a step of the slider); nothing is shown."""
         payload = job.payload
+        if "decode" in payload:
+            analysis, value = payload["analysis"], payload["fidelity"]
+            wanted = self._face_fidelities(analysis, value, payload["faces"])
+            for index in payload["decode"]:  # one face at a time: a request waits for one only
+                crops = engine.decode_faces(
+                    analysis, wanted[index], [index], cancel=self._cancel_check(job)
+                )
+                if job.cancelled:
+                    return
+                for decoded_index, crop in crops.items():
+                    self._faces.put(analysis, decoded_index, wanted[decoded_index], crop)
+            return
         rendered = self._render(
             engine, job, payload["analysis"], payload["fidelity"], payload["faces"]
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -15,6 +16,7 @@ from desktop.session import Session
 from desktop.settings import StudioSettings
 from desktop.task_mode import TaskMode
 from tests.desktop_support import (  # noqa: F401
+    Call,
     ScriptedEngine,
     make_session,
     synthetic_photo,
@@ -234,3 +236,48 @@ def test_a_face_decoded_before_is_only_pasted(qtbot, sessions):
     assert session.worker.wait_until_idle(15)
     assert engine.calls_of("render")[-1].decoded == (0, 1)  # 0 at 0.8, 1 at its own 0.5
     assert doc.result_fidelity == pytest.approx(0.8)
+
+
+class DecodingEngine(ScriptedEngine):
+    """A scripted engine that can also decode faces alone (as the real one does), so the idle
+    worker fills every step of the slider."""
+
+    def decode_faces(self, analysis, fidelity, indices, *, cancel=None):
+        call = self._record(Call("decode", fidelity=fidelity))
+        crops = {}
+        for face in analysis.faces:
+            if face.index in indices:
+                self._sleep(self.render_face_seconds, cancel, call)
+                crops[face.index] = np.full_like(face.crop, round(255 * fidelity))
+        return crops
+
+
+def test_idle_worker_fills_every_step_of_the_slider_and_a_landing_only_pastes(qtbot, sessions):
+    engine = DecodingEngine(faces=2)
+    session = sessions(engine)
+    doc = analysed(qtbot, session)
+    rendered = {0.5, *PLAN_AT_HALF}  # the value on screen and the whole-photo prefetch
+    decoded = [c.fidelity for c in engine.calls_of("decode")]
+    steps = [round(i * 0.05, 2) for i in range(21)]
+    nearest = sorted(steps, key=lambda v: (round(abs(v - 0.5), 6), v))  # ties: the lower first
+    expected = [v for v in nearest if v not in rendered]
+    assert decoded == pytest.approx([v for v in expected for _ in range(2)])  # nearest first
+    assert len(session.worker._faces) == 2 * 21
+    before = len(engine.calls_of("render"))
+    session.set_fidelity(0.25)  # a step no whole photo was rendered for
+    qtbot.waitUntil(lambda: doc.result_fidelity == pytest.approx(0.25), timeout=5000)
+    landing = engine.calls_of("render")[before]
+    assert landing.fidelity == pytest.approx(0.25) and landing.decoded == (0, 1)
+    assert session.worker.wait_until_idle(15)
+
+
+def test_filling_the_slider_follows_the_prefetch_switch(qtbot, sessions):
+    engine = DecodingEngine(faces=1, render_face_seconds=0.02)
+    session = sessions(engine, prefetch=False)
+    analysed(qtbot, session)
+    assert engine.calls_of("decode") == []  # the switch turns the fill off too
+    session.worker.set_prefetch(True)
+    session.set_fidelity(0.7)
+    assert session.worker.wait_until_idle(15)
+    # all but the values rendered whole: 0.5 before, then 0.7 and its six prefetched values
+    assert len(engine.calls_of("decode")) == 21 - 8
