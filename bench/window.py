@@ -50,7 +50,9 @@ def fidelities(count: int) -> list[float]:
     return [round(0.03 + ((i * 7) % 33) * 0.03, 2) for i in range(count)]
 
 
-def core_renders(model: Path, photo_path: Path, values: list[float]) -> list[float]:
+def core_renders(model: Path, photo_path: Path, values: list[float]) -> tuple[list[float], str]:
+    """Seconds of `Engine.render` at each value, and the precision measured at start-up (the
+    window is then given the same, so both run the same arithmetic)."""
     from core.engine import Engine
     from core.photo_io import read_photo
     from core.pipeline import PipelineSettings
@@ -64,11 +66,11 @@ def core_renders(model: Path, photo_path: Path, values: list[float]) -> list[flo
         started = time.perf_counter()
         engine.render(analysis, value)
         seconds.append(time.perf_counter() - started)
-    return seconds
+    return seconds, engine.placement.precision
 
 
 def window_renders(
-    model: Path, photo_path: Path, values: list[float], folder: Path
+    model: Path, photo_path: Path, values: list[float], folder: Path, precision: str
 ) -> tuple[list[float], list[float], float, float, float]:
     """Seconds from a new value to its picture, RSS (MB) after each, RSS after the first one;
     then, with prefetch on: seconds until every step of the slider is filled, and seconds from
@@ -76,22 +78,28 @@ def window_renders(
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["CODEFORMER_STUDIO_CONFIG"] = str(folder / "config")
     os.environ["CODEFORMER_STUDIO_WEIGHTS"] = str(folder / "weights")
+    from PySide6.QtCore import QEventLoop
+
     from desktop.app import create_window, make_application
     from desktop.settings import SettingsStore, StudioSettings
 
     app = make_application()
     store = SettingsStore()
-    store.save(StudioSettings(model_file=str(model), prefetch=False, upscale=UPSCALE))
+    store.save(
+        StudioSettings(
+            model_file=str(model), prefetch=False, upscale=UPSCALE, precision=precision
+        )
+    )
     window = create_window([str(photo_path)], store=store)
     session = window.session
 
     def wait(condition, timeout: float = 600.0) -> None:
+        """Run the event loop as the app does (asleep until an event comes) until `condition`."""
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
                 raise TimeoutError("the window did not show the result in time")
-            app.processEvents()
-            time.sleep(0.001)
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
 
     def shown(value: float | None = None) -> bool:
         doc = session.current
@@ -136,9 +144,11 @@ def run(args: argparse.Namespace) -> BenchResult:
         megapixels = 1.0 if scale.quick else args.megapixels
         photo = synthesize_photo(folder, megapixels, args.faces)
         values = fidelities(args.values)
-        core = core_renders(model, photo.path, values[: max(3, len(values) // 3)])
+        core, precision = core_renders(model, photo.path, values[: max(3, len(values) // 3)])
         gc.collect()
-        window, rss, first, fill, landing = window_renders(model, photo.path, values, folder)
+        window, rss, first, fill, landing = window_renders(
+            model, photo.path, values, folder, precision
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     core_median, window_median = statistics.median(core), statistics.median(window)
@@ -165,7 +175,7 @@ def run(args: argparse.Namespace) -> BenchResult:
     machine = machine_info()
     notes = (
         f"{megapixels:g} MP photo, {args.faces} faces, upscale {UPSCALE}x ({scale.label}), "
-        "precision auto, prefetch off; "
+        f"precision {precision} (measured at start-up, given to both), prefetch off; "
         + ", ".join(f"{k}: {v}" for k, v in machine.items() if k in ("CPU", "torch threads")),
     )
     return BenchResult(
