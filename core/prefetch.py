@@ -110,26 +110,83 @@ def rendered_nbytes(rendered: Rendered) -> int:
 @dataclass(frozen=True)
 class _Entry:
     analysis: weakref.ref[Analysis]
-    rendered: Rendered
+    value: Any
     nbytes: int
 
 
-class RenderCache:
-    """A least-recently-used cache of rendered results, bounded by count and by bytes.
+class _AnalysisCache:
+    """A least-recently-used store of values computed from analyses, bounded by count and by
+    bytes. Keys start with `id(analysis)`; the analysis is held only weakly, so once a photo's
+    analysis is dropped its values can no longer be found, and `drop` frees them at once.
+    Thread-safe: the worker fills it, the GUI may read it."""
 
-    Keys are (analysis, fidelity rounded to `FIDELITY_DECIMALS`, face choices). An analysis is
-    held only weakly: once the photo's analysis is dropped, its renders can no longer be found,
-    and `drop` frees them at once. Thread-safe: the worker fills it, the GUI may read it.
-    """
-
-    def __init__(self, *, max_entries: int = 16, max_bytes: int = 512 * 2**20) -> None:
+    def __init__(self, *, max_entries: int, max_bytes: int) -> None:
         if max_entries < 1 or max_bytes < 1:
-            raise ValueError("a render cache needs room for at least one entry")
+            raise ValueError("a cache needs room for at least one entry")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[int, float, ChoicesKey], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._nbytes = 0
         self._lock = threading.Lock()
+
+    def _get(self, key: tuple[Any, ...], analysis: Analysis) -> Any | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.analysis() is not analysis:  # an old analysis whose id was reused
+                self._remove(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry.value
+
+    def _has(self, key: tuple[Any, ...], analysis: Analysis) -> bool:
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and entry.analysis() is analysis
+
+    def _put(self, key: tuple[Any, ...], analysis: Analysis, value: Any, size: int) -> None:
+        """Keep `value`, evicting the least recently used past the bounds (too big: not kept)."""
+        with self._lock:
+            if key in self._entries:
+                self._remove(key)
+            if size > self.max_bytes:
+                return
+            self._entries[key] = _Entry(weakref.ref(analysis), value, size)
+            self._nbytes += size
+            while len(self._entries) > self.max_entries or self._nbytes > self.max_bytes:
+                self._remove(next(iter(self._entries)))
+
+    def drop(self, analysis: Analysis) -> None:
+        """Forget every value of `analysis` (a photo closed or analysed again)."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == id(analysis)]:
+                self._remove(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._nbytes = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return self._nbytes
+
+    def _remove(self, key: tuple[Any, ...]) -> None:
+        self._nbytes -= self._entries.pop(key).nbytes
+
+
+class RenderCache(_AnalysisCache):
+    """Rendered results, keyed by (analysis, fidelity rounded to `FIDELITY_DECIMALS`, face
+    choices); at most `max_entries` of them and `max_bytes` together."""
+
+    def __init__(self, *, max_entries: int = 16, max_bytes: int = 512 * 2**20) -> None:
+        super().__init__(max_entries=max_entries, max_bytes=max_bytes)
 
     @staticmethod
     def _key(
@@ -144,25 +201,14 @@ class RenderCache:
         choices: Mapping[int, FaceChoiceLike] | None = None,
     ) -> Rendered | None:
         """The result rendered for exactly these values, or None."""
-        key = self._key(analysis, fidelity, choices)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.analysis() is not analysis:  # an old analysis whose id was reused
-                self._remove(key)
-                return None
-            self._entries.move_to_end(key)
-            return entry.rendered
+        result: Rendered | None = self._get(self._key(analysis, fidelity, choices), analysis)
+        return result
 
     def __contains__(
         self, item: tuple[Analysis, float, Mapping[int, FaceChoiceLike] | None]
     ) -> bool:
         analysis, fidelity, choices = item
-        key = self._key(analysis, fidelity, choices)
-        with self._lock:
-            entry = self._entries.get(key)
-            return entry is not None and entry.analysis() is analysis
+        return self._has(self._key(analysis, fidelity, choices), analysis)
 
     def put(
         self,
@@ -177,16 +223,7 @@ class RenderCache:
                 f"this result was rendered at fidelity {rendered.fidelity}, not {fidelity}"
             )
         key = self._key(analysis, fidelity, choices)
-        size = rendered_nbytes(rendered)
-        with self._lock:
-            if key in self._entries:
-                self._remove(key)
-            if size > self.max_bytes:
-                return
-            self._entries[key] = _Entry(weakref.ref(analysis), rendered, size)
-            self._nbytes += size
-            while len(self._entries) > self.max_entries or self._nbytes > self.max_bytes:
-                self._remove(next(iter(self._entries)))
+        self._put(key, analysis, rendered, rendered_nbytes(rendered))
 
     def missing(
         self,
@@ -197,50 +234,18 @@ class RenderCache:
         """The values of `fidelities` (in their order) that have no cached result yet."""
         return [f for f in fidelities if (analysis, f, choices) not in self]
 
-    def drop(self, analysis: Analysis) -> None:
-        """Forget every result of `analysis` (a photo closed or analysed again)."""
-        with self._lock:
-            for key in [k for k in self._entries if k[0] == id(analysis)]:
-                self._remove(key)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._nbytes = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
-
-    @property
-    def nbytes(self) -> int:
-        with self._lock:
-            return self._nbytes
-
-    def _remove(self, key: tuple[int, float, ChoicesKey]) -> None:
-        entry = self._entries.pop(key)
-        self._nbytes -= entry.nbytes
-
-
-class FaceCropCache:
-    """Decoded faces by (analysis, face index, fidelity), least recently used first out,
-    bounded by bytes (a 512 face is 0.8 MB).
+class FaceCropCache(_AnalysisCache):
+    """Decoded faces by (analysis, face index, fidelity), bounded by bytes (a 512 face is
+    0.8 MB).
 
     A render takes the faces it finds here and decodes only the others (`pipeline.render`'s
     `decoded`), so a value seen before, a face switched off and on, or another face's own
-    fidelity never decodes a face twice. An analysis is held weakly, as in `RenderCache`.
-    Thread-safe.
+    fidelity never decodes a face twice; the idle worker fills the slider's steps into it.
     """
 
     def __init__(self, *, max_bytes: int = 256 * 2**20) -> None:
-        if max_bytes < 1:
-            raise ValueError("a face cache needs room for at least one face")
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[int, int, float], tuple[weakref.ref[Analysis], Any]] = (
-            OrderedDict()
-        )
-        self._nbytes = 0
-        self._lock = threading.Lock()
+        super().__init__(max_entries=1 << 30, max_bytes=max_bytes)
 
     @staticmethod
     def _key(analysis: Analysis, index: int, fidelity: float) -> tuple[int, int, float]:
@@ -248,50 +253,7 @@ class FaceCropCache:
 
     def get(self, analysis: Analysis, index: int, fidelity: float) -> Any | None:
         """The face decoded at exactly this fidelity, or None."""
-        key = self._key(analysis, index, fidelity)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0]() is not analysis:  # an old analysis whose id was reused
-                self._remove(key)
-                return None
-            self._entries.move_to_end(key)
-            return entry[1]
+        return self._get(self._key(analysis, index, fidelity), analysis)
 
     def put(self, analysis: Analysis, index: int, fidelity: float, crop: Any) -> None:
-        key = self._key(analysis, index, fidelity)
-        size = int(crop.nbytes)
-        with self._lock:
-            if key in self._entries:
-                self._remove(key)
-            if size > self.max_bytes:
-                return
-            self._entries[key] = (weakref.ref(analysis), crop)
-            self._nbytes += size
-            while self._nbytes > self.max_bytes:
-                self._remove(next(iter(self._entries)))
-
-    def drop(self, analysis: Analysis) -> None:
-        """Forget every face of `analysis`."""
-        with self._lock:
-            for key in [k for k in self._entries if k[0] == id(analysis)]:
-                self._remove(key)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._nbytes = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
-
-    @property
-    def nbytes(self) -> int:
-        with self._lock:
-            return self._nbytes
-
-    def _remove(self, key: tuple[int, int, float]) -> None:
-        _, crop = self._entries.pop(key)
-        self._nbytes -= int(crop.nbytes)
+        self._put(self._key(analysis, index, fidelity), analysis, crop, int(crop.nbytes))
