@@ -114,11 +114,12 @@ class PreferencesDialog(QDialog):
             "Number format of the network. Exports are always computed in full precision.",
         )
         self.weights_folder = FolderField(s.weights_folder, "Default folder for model files")
-        self.prefetch = QCheckBox("Prefetch nearby fidelities when idle")
+        self.prefetch = QCheckBox("Fill the fidelity slider when idle")
         self.prefetch.setChecked(s.prefetch)
         self.prefetch.setToolTip(
             "While nothing else runs, render a few fidelities around the slider's (and the ends),"
-            " so that the slider shows them at once"
+            " then decode the faces of the photo on screen at every 0.05 step, so that the slider"
+            " shows them at once. Turn it off to save power on battery."
         )
         processing = QFormLayout()
         processing.addRow("Device", self.device)
