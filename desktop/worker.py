@@ -520,14 +520,16 @@ class InferenceWorker(QObject):
         while plan.grid:
             value = plan.grid.pop(0)
             wanted = self._face_fidelities(plan.analysis, value, plan.faces)
-            missing = [i for i, w in wanted.items() if self._faces.get(plan.analysis, i, w) is None]
+            missing = {
+                i: w for i, w in wanted.items() if self._faces.get(plan.analysis, i, w) is None
+            }
             if missing:
                 payload = {
                     "analysis": plan.analysis,
                     "fidelity": value,
                     "faces": plan.faces,
                     "wanted": False,
-                    "decode": missing,
+                    "decode": missing,  # face index -> the fidelity it gets
                 }
                 return _Job("prefetch", next(self._counter), plan.doc_id, _PREFETCH, payload)
         self._plan = None
@@ -759,7 +761,7 @@ class InferenceWorker(QObject):
         extra: dict[str, Any] = {"exact": True} if exact else {}
         # Previews reuse the faces decoded before at the same fidelity (exports decode afresh,
         # in full precision); fixed-fidelity tasks are left alone.
-        reuse = not exact and _cacheable(analysis, fidelity) and fidelity is not None
+        reuse = not exact and _cacheable(analysis, fidelity)
         wanted = self._face_fidelities(analysis, fidelity, faces) if reuse else {}
         decoded = {
             index: crop
@@ -813,16 +815,13 @@ class InferenceWorker(QObject):
         face cache (a step of the slider); nothing is shown."""
         payload = job.payload
         if "decode" in payload:
-            analysis, value = payload["analysis"], payload["fidelity"]
-            wanted = self._face_fidelities(analysis, value, payload["faces"])
-            for index in payload["decode"]:  # one face at a time: a request waits for one only
-                crops = engine.decode_faces(
-                    analysis, wanted[index], [index], cancel=self._cancel_check(job)
-                )
+            analysis = payload["analysis"]
+            for index, w in payload["decode"].items():  # one face at a time: a request waits
+                crops = engine.decode_faces(analysis, w, [index], cancel=self._cancel_check(job))
                 if job.cancelled:
                     return
                 for decoded_index, crop in crops.items():
-                    self._faces.put(analysis, decoded_index, wanted[decoded_index], crop)
+                    self._faces.put(analysis, decoded_index, w, crop)
             return
         rendered = self._render(
             engine, job, payload["analysis"], payload["fidelity"], payload["faces"]

@@ -160,6 +160,12 @@ def select_faces(
     return kept
 
 
+def require_rgb8(rgb: np.ndarray) -> None:
+    """Raise ValueError unless `rgb` is an H x W x 3 uint8 image (what every detector takes)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+
+
 def detection_copy(
     rgb: np.ndarray, short_side: int = DETECTION_SHORT_SIDE, *, shrink: bool = True
 ) -> tuple[np.ndarray, float, float]:
@@ -245,8 +251,7 @@ class RetinaFaceDetector:
         """Faces of an H x W x 3 uint8 RGB photo, most confident first, in its own pixels."""
         import torch
 
-        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+        require_rgb8(rgb)
         small, sx, sy = detection_copy(rgb, self.short_side, shrink=self.shrink)
         bgr = np.ascontiguousarray(small[..., ::-1])  # facexlib expects OpenCV's BGR order
         with torch.inference_mode():

@@ -20,7 +20,12 @@ import numpy as np
 
 from core.bundled import YUNET_MODEL, resource_path
 from core.errors import CheckpointError
-from core.faces.detection import DETECTION_SHORT_SIDE, DetectedFace, detection_copy
+from core.faces.detection import (
+    DETECTION_SHORT_SIDE,
+    DetectedFace,
+    detection_copy,
+    require_rgb8,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +105,7 @@ class YuNetDetector:
 
     def detect(self, rgb: np.ndarray) -> list[DetectedFace]:
         """Faces of an H x W x 3 uint8 RGB photo, most confident first, in its own pixels."""
-        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+        require_rgb8(rgb)
         small, sx, sy = detection_copy(rgb, self.short_side, shrink=self.shrink)
         bgr = np.ascontiguousarray(small[..., ::-1])
         self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
