@@ -19,7 +19,7 @@ from bench.common import SyntheticPhoto, given_faces
 
 def settings() -> Any:
     """The pipeline settings of both sides: upscale 1, plain background, square paste mask."""
-    from core.pipeline import PipelineSettings
+    from core.choices import PipelineSettings
 
     return PipelineSettings(upscale=1, background="resize", paste_mask="square")
 
@@ -56,7 +56,7 @@ class OurPipeline:
         )
 
     def render(self, analysis: Any, fidelity: float) -> Any:
-        from core.pipeline import render
+        from core.rendering import render
 
         return render(analysis, self.model, fidelity)
 

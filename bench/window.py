@@ -53,9 +53,9 @@ def fidelities(count: int) -> list[float]:
 def core_renders(model: Path, photo_path: Path, values: list[float]) -> tuple[list[float], str]:
     """Seconds of `Engine.render` at each value, and the precision measured at start-up (the
     window is then given the same, so both run the same arithmetic)."""
+    from core.choices import PipelineSettings
     from core.engine import Engine
     from core.photo_io import read_photo
-    from core.pipeline import PipelineSettings
 
     engine = Engine(weights_dir=Path(tempfile.mkdtemp()), device="auto", precision="auto")
     engine.use_model_file(model)
@@ -87,9 +87,7 @@ def window_renders(
     app = make_application()
     store = SettingsStore()
     store.save(
-        StudioSettings(
-            model_file=str(model), prefetch=False, upscale=UPSCALE, precision=precision
-        )
+        StudioSettings(model_file=str(model), prefetch=False, upscale=UPSCALE, precision=precision)
     )
     window = create_window([str(photo_path)], store=store)
     session = window.session

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core import VERSION, pipeline
+from core import VERSION, pipeline, rendering
+from core.callbacks import CancelCheck, ProgressCallback
+from core.choices import FaceChoice, PipelineSettings
 from core.device import resolve_placement
 from core.errors import WeightsMissingError
 from core.faces.detection import FaceDetector, RetinaFaceDetector
@@ -24,14 +26,8 @@ from core.inpaint import remask as remask_faces
 from core.model import CodeFormer, load_model
 from core.net.config import Variant
 from core.photo import Photo
-from core.pipeline import (
-    Analysis,
-    CancelCheck,
-    FaceChoice,
-    PipelineSettings,
-    ProgressCallback,
-    Rendered,
-)
+from core.pipeline import Analysis, Rendered
+from core.rendering import RenderedRegions
 from core.weights.catalogue import CATALOGUE, WeightsFile, codeformer_file, weights_file
 from core.weights.store import find, require
 
@@ -262,7 +258,7 @@ class Engine:
         model = self.model(analysis.variant)
         wanted = set(indices)
         faces = [f for f in analysis.faces if f.index in wanted]
-        return pipeline.decode_faces(
+        return rendering.decode_faces(
             faces, model, model.effective_fidelity(fidelity), cancel=cancel
         )
 
@@ -278,13 +274,8 @@ class Engine:
     ) -> Rendered:
         """Decode and composite. `exact`: in fp32 whatever the engine's precision (exports).
         `decoded`: faces decoded before at the fidelity they get now (only pasted)."""
-        settings = analysis.settings
-        face_upsampler = self._realesrgan(settings.upscale) if settings.face_upsample else None
-        model = self.model(analysis.variant)
-        if exact and model.precision != "fp32":
-            # faces are encoded in fp32 at every precision: only the decode changes
-            model = self.model(analysis.variant, "fp32")
-        return pipeline.render(
+        model, face_upsampler = self._render_with(analysis, exact)
+        return rendering.render(
             analysis,
             model,
             fidelity,
@@ -293,3 +284,36 @@ class Engine:
             cancel=cancel,
             decoded=decoded,
         )
+
+    def render_regions(
+        self,
+        analysis: Analysis,
+        fidelity: float | None,
+        *,
+        choices: Mapping[int, FaceChoice] | None = None,
+        cancel: CancelCheck | None = None,
+        decoded: Mapping[int, np.ndarray] | None = None,
+    ) -> RenderedRegions:
+        """`render`, made only where the faces can change the photo (a window showing a render
+        of the same analysis needs no more: `core.rendering.render_regions`)."""
+        model, face_upsampler = self._render_with(analysis, exact=False)
+        return rendering.render_regions(
+            analysis,
+            model,
+            fidelity,
+            choices=choices,
+            face_upsampler=face_upsampler,
+            cancel=cancel,
+            decoded=decoded,
+        )
+
+    def _render_with(
+        self, analysis: Analysis, exact: bool
+    ) -> tuple[CodeFormer, BackgroundUpsampler | None]:
+        settings = analysis.settings
+        face_upsampler = self._realesrgan(settings.upscale) if settings.face_upsample else None
+        model = self.model(analysis.variant)
+        if exact and model.precision != "fp32":
+            # faces are encoded in fp32 at every precision: only the decode changes
+            model = self.model(analysis.variant, "fp32")
+        return model, face_upsampler

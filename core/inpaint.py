@@ -3,7 +3,7 @@
 The window analyses a photo once for the inpainting variant (`Engine.analyze(...,
 variant="inpainting", mask=...)`); after each stroke, `remask` re-encodes just the faces whose
 damage in the aligned crop changed, reusing detection, alignment, paste masks and background.
-`core.pipeline.render` then fills only the damaged faces and keeps every pixel away from the
+`core.rendering.render` then fills only the damaged faces and keeps every pixel away from the
 damage exactly as in the photo.
 """
 

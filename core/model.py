@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from core.callbacks import CancelCheck
 from core.checkpoint import load_network
 from core.device import Placement, resolve_placement
 from core.net.codeformer import CodeFormerNet, Encoded
@@ -138,18 +139,24 @@ class CodeFormer:
             features = self.net.encode(x, adain=self.variant.adain)
             return EncodedFaces(features=features, variant=self.variant.name, keep=keep, mask=fill)
 
-    def decode(self, encoded: EncodedFaces, fidelity: float | None = None) -> torch.Tensor:
+    def decode(
+        self,
+        encoded: EncodedFaces,
+        fidelity: float | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> torch.Tensor:
         """Rebuild the faces at `fidelity` (0 = quality, 1 = identity).
 
         Returns B x 3 x S x S float32 RGB in [-1, 1] on the model's device. Variants with a fixed
-        fidelity (colorization 0, inpainting 1) take None or that value.
+        fidelity (colorization 0, inpainting 1) take None or that value. `cancel` is asked
+        before each stage of the generator (raises `core.errors.Cancelled`).
         """
         if encoded.variant != self.variant.name:
             raise ValueError(f"these faces were encoded by a {encoded.variant} model")
         w = self.effective_fidelity(fidelity)
         with self._inference():
             with self._autocast():
-                out = self.net.decode(encoded.features, w)
+                out = self.net.decode(encoded.features, w, cancel)
             out = out.float().clamp_(-1.0, 1.0).contiguous()
             if encoded.mask is not None and encoded.keep is not None:
                 out = (1 - encoded.mask) * encoded.keep.float() + encoded.mask * out

@@ -2,57 +2,33 @@
 
 `analyze(photo, ...)` does everything that does not depend on the fidelity, once per photo:
 detect, align, encode every face (batched), paste masks, prepare the background.
-`render(analysis, fidelity, ...)` decodes the faces and composites only their regions over the
-cached background. Both return immutable values; nothing is kept in hidden state.
+`core.rendering.render(analysis, fidelity, ...)` decodes the faces and composites only their
+regions over the cached background. Both return immutable values; nothing is kept in hidden
+state.
 
 The parsing mask used for pasting is computed once per face, in `analyze`, from the aligned
 input face (not from each restored face as the reference does), so a new fidelity never reruns
-the parser. `render` copies the cached background and pastes only the faces' regions.
+the parser.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 import torch
 
 from core.callbacks import CancelCheck, ProgressCallback
-from core.damage_mask import keep_unpainted
+from core.choices import PipelineSettings
 from core.errors import Cancelled
 from core.faces.alignment import FACE_TEMPLATE_512, alignment_matrix, warp_face
 from core.faces.detection import DetectedFace, FaceDetector, select_faces
 from core.faces.masks import FaceParser, combine_masks, square_mask
-from core.faces.paste import paste_face
 from core.faces.upsample import BackgroundUpsampler, ResizeUpsampler
 from core.model import CodeFormer, EncodedFaces
 from core.photo import Photo
-
-
-@dataclass(frozen=True, kw_only=True)
-class PipelineSettings:
-    """How a photo is analysed and composited (all fidelity-independent)."""
-
-    detector: str = "auto"  # or a name of core.faces.detectors.DETECTORS
-    confidence: float = 0.8
-    min_eye_distance: float = 5.0  # pixels in the original photo; smaller faces are skipped
-    only_center_face: bool = False
-    upscale: int = 1  # 1 to 4
-    background: str = "resize"  # or "realesrgan"
-    face_upsample: bool = False
-    paste_mask: str = "parsing"  # or "square"; "parsing" is the square until its file is there
-    aligned: bool = False  # input is already an aligned 512 face crop
-
-
-@dataclass(frozen=True, kw_only=True)
-class FaceChoice:
-    """Per-face options of a render: restore it or not, and its own fidelity (None: global)."""
-
-    enabled: bool = True
-    fidelity: float | None = None
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -131,9 +107,6 @@ def batch_size(model: CodeFormer) -> int:
     which other faces share its batch (switching one face off could move another by one level).
     """
     return 1 if model.device.type == "cpu" else ENCODE_BATCH
-
-
-INPAINT_FEATHER = 2.0  # photo pixels over which an inpainted region blends into the photo
 
 
 def _report(progress: ProgressCallback | None, what: str, fraction: float) -> None:
@@ -323,140 +296,3 @@ def mask_in_face(mask: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     plane = (np.asarray(mask) > 0).astype(np.uint8) * 255
     warped = cv2.warpAffine(plane, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
     return warped >= 128
-
-
-# -- rendering ----------------------------------------------------------------------------------
-
-
-def render(
-    analysis: Analysis,
-    model: CodeFormer,
-    fidelity: float | None,
-    *,
-    choices: Mapping[int, FaceChoice] | None = None,
-    face_upsampler: BackgroundUpsampler | None = None,
-    cancel: CancelCheck | None = None,
-    decoded: Mapping[int, np.ndarray] | None = None,
-) -> Rendered:
-    """Decode the faces at `fidelity` and paste them over the cached background.
-
-    `choices` maps a face index to its own options (off, or its own fidelity); faces not in it
-    follow `fidelity`. `face_upsampler` (optional) enlarges restored faces before pasting
-    ("face upsample"). `decoded` holds faces already decoded at the fidelity they get here
-    (`Rendered.faces` of an earlier render, kept by the caller): they are only pasted. Reruns
-    neither detection, nor encoding, nor the background.
-    """
-    started = time.perf_counter()
-    if analysis.variant != model.variant.name:
-        raise ValueError(
-            f"this photo was analysed for {analysis.variant}, not {model.variant.name}"
-        )
-    choices = choices or {}
-    decoded = decoded or {}
-    base = model.effective_fidelity(fidelity)
-    groups: dict[float, list[AnalyzedFace]] = {}
-    restored: dict[int, np.ndarray] = {}
-    for face in analysis.faces:
-        choice = choices.get(face.index, FaceChoice())
-        if not choice.enabled:
-            continue
-        if analysis.damage is not None and not _has_damage(face):
-            continue  # inpainting with nothing to fill in this face
-        if face.index in decoded:
-            restored[face.index] = decoded[face.index]
-            continue
-        w = base if choice.fidelity is None else model.effective_fidelity(choice.fidelity)
-        groups.setdefault(w, []).append(face)
-
-    for w, faces in groups.items():
-        restored.update(decode_faces(faces, model, w, cancel=cancel))
-
-    grey = analysis.photo.is_grey and model.variant.name != "colorization"
-    canvas = analysis.background.copy()
-    for face in analysis.faces:  # in the analysis' order, whichever were decoded before
-        if face.index not in restored:
-            continue
-        _check(cancel)
-        crop = restored[face.index]
-        if grey:
-            crop = to_grey_rgb(crop)
-        if face_upsampler is not None and analysis.upscale > 1:
-            crop = face_upsampler.upscale(crop, analysis.upscale, cancel=cancel)
-        if canvas.dtype == np.uint16:
-            crop = crop.astype(np.uint16) * 257
-        paste_face(
-            canvas,
-            crop,
-            face.matrix,
-            face.paste_mask,
-            float(analysis.upscale),
-            face_size=model.face_size,
-        )
-    if analysis.damage is not None:
-        # Pasting resamples the whole face: keep every pixel away from the damage exact.
-        damage = analysis.damage
-        if analysis.upscale > 1:
-            damage = cv2.resize(
-                damage.astype(np.uint8),
-                (damage.shape[1] * analysis.upscale, damage.shape[0] * analysis.upscale),
-                interpolation=cv2.INTER_NEAREST,
-            ).astype(bool)
-        canvas = keep_unpainted(
-            analysis.background, canvas, damage, feather=INPAINT_FEATHER * analysis.upscale
-        )
-    return Rendered(
-        image=canvas,
-        alpha=analysis.background_alpha,
-        fidelity=base,
-        faces=restored,
-        seconds=time.perf_counter() - started,
-    )
-
-
-def decode_faces(
-    faces: list[AnalyzedFace],
-    model: CodeFormer,
-    fidelity: float,
-    *,
-    cancel: CancelCheck | None = None,
-) -> dict[int, np.ndarray]:
-    """These faces decoded at `fidelity` (already effective: `model.effective_fidelity`), as
-    S x S x 3 uint8 crops by face index; nothing pasted. Batched as `batch_size` says; `cancel`
-    is asked between batches."""
-    restored: dict[int, np.ndarray] = {}
-    batch = batch_size(model)
-    for start in range(0, len(faces), batch):
-        _check(cancel)
-        chunk = faces[start : start + batch]
-        encoded = EncodedFaces.concat([f.encoded for f in chunk])
-        out = tensor_to_faces(model.decode(encoded, fidelity))
-        for face, crop in zip(chunk, out, strict=True):
-            restored[face.index] = crop
-    return restored
-
-
-def _has_damage(face: AnalyzedFace) -> bool:
-    mask = face.encoded.mask
-    return mask is not None and bool((mask > 0.5).any())
-
-
-def to_grey_rgb(rgb: np.ndarray) -> np.ndarray:
-    """Luma of an RGB uint8 image, repeated in three channels (no colour cast on grey photos)."""
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return np.repeat(grey[:, :, None], 3, axis=2)
-
-
-def reencode(analysis: Analysis, model: CodeFormer, cancel: CancelCheck | None = None) -> Analysis:
-    """The same analysis with its faces encoded again by `model` (e.g. in fp32 for an export).
-
-    Detection, alignment, masks and background are reused as they are.
-    """
-    faces = []
-    for face in analysis.faces:
-        _check(cancel)
-        mask = face.encoded.mask
-        encoded = model.encode(
-            faces_to_tensor([face.crop]), mask=None if mask is None else mask.cpu()
-        )
-        faces.append(replace(face, encoded=encoded))
-    return replace(analysis, faces=tuple(faces), variant=model.variant.name)

@@ -239,7 +239,7 @@ class FaceCropCache(_AnalysisCache):
     """Decoded faces by (analysis, face index, fidelity), bounded by bytes (a 512 face is
     0.8 MB).
 
-    A render takes the faces it finds here and decodes only the others (`pipeline.render`'s
+    A render takes the faces it finds here and decodes only the others (`rendering.render`'s
     `decoded`), so a value seen before, a face switched off and on, or another face's own
     fidelity never decodes a face twice; the idle worker fills the slider's steps into it.
     """

@@ -39,9 +39,11 @@ class AboutDialog(QDialog):
         self.resize(620, 520)
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(True)
-        self.text.setHtml(ABOUT_HTML.format(
+        self.text.setHtml(
+            ABOUT_HTML.format(
                 version=version, device=device or "not started yet", model=model or "official"
-            ))
+            )
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)

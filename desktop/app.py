@@ -17,10 +17,10 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop.inference.queue import EngineFactory
 from desktop.none_refcount import protect_none
 from desktop.resources import STYLE_SHEET, resource_path
 from desktop.settings import APPLICATION, ORGANIZATION, SettingsStore, StudioSettings
-from desktop.worker import EngineFactory
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def create_window(
     def after_shown() -> None:
         session.worker.start()
         if check_weights:
-            session.worker.check_weights(settings.pipeline())
+            session.check_weights()
         if paths:
             window.open_paths(list(paths))
 

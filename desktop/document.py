@@ -18,8 +18,9 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
+from core.choices import FaceChoice
 from core.damage_mask import DamageMask
-from desktop.jobs import FaceOptions
+from desktop.inference.requests import Analyze, Picture, Remask, Render
 from desktop.problems import Problem
 from desktop.task_mode import TaskMode
 
@@ -54,7 +55,7 @@ class TaskState:
     progress: float = 0.0
     progress_text: str = ""
     analysis: Any = None  # core.pipeline.Analysis
-    analysis_generation: int = 0  # the worker job that made `analysis` (or is making it)
+    analysis_request: Analyze | None = None  # what made `analysis` (or is making it)
     analysis_seconds: float = 0.0
     analysis_damage: DamageMask | None = None  # Inpaint: the damage `analysis` is encoded for
     # The analysis was dropped to keep memory within the session's budget (the result, face
@@ -63,27 +64,26 @@ class TaskState:
     face_count: int = 0  # faces the analysis found (also while it is set aside)
     shown_at: int = 0  # when the task was last on screen (the session's clock; 0 = never)
     notices_shown: bool = False  # the analysis' notices were shown (not again when made again)
-    mask_generation: int = 0  # Inpaint: the newest damage sent to the worker (its job)
-    face_options: dict[int, FaceOptions] = field(default_factory=dict)
+    mask_request: Remask | None = None  # Inpaint: the newest damage sent to the worker
+    face_options: dict[int, FaceChoice] = field(default_factory=dict)
     face_images: dict[int, QImage] = field(default_factory=dict)  # aligned original crops
-    render_generation: int = 0
+    # The render waited for (its response alone is shown), and what the result on screen shows.
+    pending: Render | Remask | None = None
+    result_picture: Picture | None = None
     result: QImage | None = None
-    result_generation: int = 0
     result_fidelity: float | None = None
     result_faces: dict[int, QImage] = field(default_factory=dict)
     result_seconds: float = 0.0
     result_finished_at: float = 0.0
-    result_key: tuple[Any, ...] | None = None
-    requested_key: tuple[Any, ...] | None = None
 
     @property
     def render_pending(self) -> bool:
-        return self.render_generation > self.result_generation
+        return self.pending is not None
 
     @property
     def started(self) -> bool:
         """An analysis was asked for (it may be queued, running, done or failed)."""
-        return self.analysis_generation > 0
+        return self.analysis_request is not None
 
 
 def _task_states() -> dict[TaskMode, TaskState]:
@@ -142,15 +142,11 @@ class PhotoDocument:
         return self.task.analysis
 
     @property
-    def analysis_generation(self) -> int:
-        return self.task.analysis_generation
-
-    @property
     def analysis_seconds(self) -> float:
         return self.task.analysis_seconds
 
     @property
-    def face_options(self) -> dict[int, FaceOptions]:
+    def face_options(self) -> dict[int, FaceChoice]:
         return self.task.face_options
 
     @property
@@ -158,16 +154,8 @@ class PhotoDocument:
         return self.task.face_images
 
     @property
-    def render_generation(self) -> int:
-        return self.task.render_generation
-
-    @property
     def result(self) -> QImage | None:
         return self.task.result
-
-    @property
-    def result_generation(self) -> int:
-        return self.task.result_generation
 
     @property
     def result_fidelity(self) -> float | None:

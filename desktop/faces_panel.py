@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.jobs import FaceOptions
+from core.choices import FaceChoice
 
 THUMB = 52
 
@@ -48,9 +48,9 @@ def _thumb(image: QImage | None, device_pixel_ratio: float) -> QPixmap:
 class FaceRow(QWidget):
     """One face: [before][after]  Face n / Restore / Own fidelity [0.50]."""
 
-    options_changed = Signal(int, object)  # index, FaceOptions
+    options_changed = Signal(int, object)  # index, FaceChoice
 
-    def __init__(self, index: int, options: FaceOptions, parent: QWidget | None = None) -> None:
+    def __init__(self, index: int, options: FaceChoice, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.index = index
         self.before = QLabel()
@@ -98,7 +98,7 @@ class FaceRow(QWidget):
         self.own.toggled.connect(self._emit)
         self.fidelity.valueChanged.connect(self._emit)
 
-    def set_options(self, options: FaceOptions) -> None:
+    def set_options(self, options: FaceChoice) -> None:
         for widget in (self.restore, self.own, self.fidelity):
             widget.blockSignals(True)
         self.restore.setChecked(options.enabled)
@@ -108,8 +108,8 @@ class FaceRow(QWidget):
         for widget in (self.restore, self.own, self.fidelity):
             widget.blockSignals(False)
 
-    def options(self) -> FaceOptions:
-        return FaceOptions(
+    def options(self) -> FaceChoice:
+        return FaceChoice(
             enabled=self.restore.isChecked(),
             fidelity=round(self.fidelity.value(), 2) if self.own.isChecked() else None,
         )
@@ -144,7 +144,7 @@ class FaceRow(QWidget):
 
 
 class FacesPanel(QWidget):
-    options_changed = Signal(int, object)  # index, FaceOptions
+    options_changed = Signal(int, object)  # index, FaceChoice
     face_selected = Signal(int)  # -1: none
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -182,7 +182,7 @@ class FacesPanel(QWidget):
     def set_faces(
         self,
         faces: Mapping[int, QImage],
-        options: Mapping[int, FaceOptions],
+        options: Mapping[int, FaceChoice],
         global_fidelity: float,
     ) -> None:
         """One row per face index: `faces` maps index -> the original aligned crop."""
@@ -191,7 +191,7 @@ class FacesPanel(QWidget):
         self._rows.clear()
         self._indices = sorted(faces)
         for index in self._indices:
-            row = FaceRow(index, options.get(index, FaceOptions()))
+            row = FaceRow(index, options.get(index, FaceChoice()))
             row.set_global_fidelity(global_fidelity)
             row.set_task(*self._task)
             row.set_images(faces[index], None)

@@ -61,8 +61,9 @@ from desktop.fidelity_panel import FidelityPanel
 from desktop.filmstrip import Filmstrip, status_text
 from desktop.icons import icon
 from desktop.images import rgb_from_qimage
+from desktop.inference.queue import EngineFactory
+from desktop.inference.requests import ExportFinished, WeightsNeeded
 from desktop.inpaint_toolbar import InpaintToolbar
-from desktop.jobs import ExportFinished, WeightsNeeded
 from desktop.message_bar import MessageBar
 from desktop.preferences_dialog import PreferencesDialog
 from desktop.problems import Fix, Problem
@@ -71,7 +72,6 @@ from desktop.saving import Saver
 from desktop.session import Session
 from desktop.settings import SettingsStore, StudioSettings
 from desktop.task_mode import TaskMode
-from desktop.worker import EngineFactory
 
 log = logging.getLogger(__name__)
 
@@ -822,9 +822,7 @@ class MainWindow(QMainWindow):
                 box.setWindowTitle("Model file")
                 box.setText(f"Now using {Path(current).name}.")
                 other = box.addButton("Choose another file…", QMessageBox.ButtonRole.AcceptRole)
-                official = box.addButton(
-                    "Use the official model", QMessageBox.ButtonRole.ResetRole
-                )
+                official = box.addButton("Use the official model", QMessageBox.ButtonRole.ResetRole)
                 box.addButton(QMessageBox.StandardButton.Cancel)
                 box.exec()
                 if box.clickedButton() is official:

@@ -2,7 +2,8 @@
 
 The window receives a Session and shows it; the Session never knows the window. It owns the photo
 loader and drives the inference worker: analyses once per photo and task, renders for the photo on
-screen (the newest request wins; older results are dropped by generation number), exports.
+screen (the newest request wins: a response is shown only if its request is the one the task
+waits for), exports.
 
 Each photo has its own task (Restore, Colorize, Inpaint: `set_mode`) and keeps one analysis and
 result per task, so switching tasks or photos and back shows the earlier result at once. New photos
@@ -20,22 +21,28 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from core.choices import FaceChoice, quantise_fidelity
 from core.damage_mask import DamageMask
 from desktop.document import PhotoDocument, Status, TaskState
-from desktop.jobs import (
-    AnalysisDone,
+from desktop.inference.queue import EngineFactory, InferenceQueue
+from desktop.inference.requests import (
+    Analyze,
+    Analyzed,
+    CheckWeights,
     ExportTarget,
-    FaceOptions,
-    JobFailed,
-    Progress,
-    RenderDone,
+    Failed,
+    Picture,
+    Progressed,
+    Remask,
+    Render,
+    Rendered,
     WeightsNeeded,
 )
 from desktop.loader import LoadedPhoto, LoadFailed, PhotoLoader, previews_of
@@ -43,7 +50,6 @@ from desktop.problems import Problem
 from desktop.settings import StudioSettings
 from desktop.task_mode import TaskMode
 from desktop.throttle import Throttler
-from desktop.worker import EngineFactory, InferenceWorker
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,7 @@ class Session(QObject):
     weights_needed = Signal(object)  # WeightsNeeded
     engine_ready = Signal(str)
     busy_changed = Signal(bool)
+    slider_filled = Signal(object)  # PhotoDocument: more steps of its slider only composite
 
     def __init__(
         self,
@@ -87,7 +94,7 @@ class Session(QObject):
         self._settings = settings
         self._analysis_budget = analysis_budget
         self._clock = itertools.count(1)  # orders the tasks by when they were last on screen
-        self._fidelity = settings.fidelity
+        self._fidelity = quantise_fidelity(settings.fidelity)
         self._docs: list[PhotoDocument] = []
         self._ids = itertools.count(1)
         self._current: PhotoDocument | None = None
@@ -96,7 +103,7 @@ class Session(QObject):
         self._mask_throttle = Throttler(MASK_THROTTLE_MS, self)
         self._mask_throttle.triggered.connect(self._send_mask)
         self.loader = PhotoLoader(self)
-        self.worker = InferenceWorker(engine_factory, self, prefetch=settings.prefetch)
+        self.worker = InferenceQueue(engine_factory, self, prefetch=settings.prefetch)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
         w = self.worker
@@ -104,7 +111,8 @@ class Session(QObject):
         w.rendered.connect(self._on_rendered)
         w.failed.connect(self._on_failed)
         w.progress.connect(self._on_progress)
-        w.job_started.connect(self._on_job_started)
+        w.started.connect(self._on_job_started)
+        w.filled.connect(self._on_filled)
         w.weights_needed.connect(self._on_weights_needed)
         w.engine_ready.connect(self.engine_ready)
         w.busy_changed.connect(self.busy_changed)
@@ -218,12 +226,8 @@ class Session(QObject):
         if doc is not None:
             self._shown(doc)
         self.current_changed.emit(doc)
-        if (
-            doc is not None
-            and doc.analysis is not None
-            and doc.task.result_key != self._render_key(doc)
-        ):
-            self.request_render(doc)
+        if doc is not None and doc.analysis is not None:
+            self.request_render(doc)  # nothing new when its result is already there
         self.render_pending_changed.emit(bool(doc and doc.render_pending))
 
     # -- tasks (Restore, Colorize, Inpaint) ---------------------------------------------------
@@ -280,17 +284,16 @@ class Session(QObject):
                 # again, with the newest damage (the same faces: their choices stay)
                 self._analyse(doc, TaskMode.INPAINT, keep_choices=True)
             return
-        generation = self.worker.remask(
-            doc.doc_id,
-            task.analysis,
-            task.analysis_generation,
-            doc.damage,
-            dict(task.face_options),
+        request = Remask(
+            doc_id=doc.doc_id,
+            analysis=task.analysis,
+            mask=doc.damage,
+            faces=dict(task.face_options),
         )
-        task.mask_generation = generation
+        self.worker.submit(request)
+        task.mask_request = request
         if doc.mode is TaskMode.INPAINT:
-            task.requested_key = self._render_key(doc, TaskMode.INPAINT, generation)
-            task.render_generation = generation
+            task.pending = request
             if doc is self._current:
                 self.render_pending_changed.emit(True)
 
@@ -299,12 +302,11 @@ class Session(QObject):
     def set_fidelity(self, fidelity: float) -> None:
         """The global fidelity (0 quality .. 1 identity); the photo on screen is rendered again
         if its task uses it (Restore)."""
-        fidelity = min(max(float(fidelity), 0.0), 1.0)
-        self._fidelity = fidelity
+        self._fidelity = quantise_fidelity(fidelity)
         if self._current is not None and self._current.analysis is not None:
             self.request_render(self._current)
 
-    def set_face_options(self, doc: PhotoDocument, index: int, options: FaceOptions) -> None:
+    def set_face_options(self, doc: PhotoDocument, index: int, options: FaceChoice) -> None:
         doc.task.face_options[index] = options
         if doc.analysis is not None:
             self.request_render(doc)
@@ -319,33 +321,39 @@ class Session(QObject):
         """The fidelity a render of `doc` asks for: the slider's in Restore, else None (fixed)."""
         return doc.mode.render_fidelity(self._fidelity)
 
-    def _render_key(
-        self, doc: PhotoDocument, mode: TaskMode | None = None, generation: int | None = None
-    ) -> tuple[Any, ...]:
-        mode = mode or doc.mode
-        task = doc.task_for(mode)
-        faces = tuple(sorted((i, o.enabled, o.fidelity) for i, o in task.face_options.items()))
-        fidelity = mode.render_fidelity(self._fidelity)
-        analysis = task.analysis_generation if generation is None else generation
-        return (None if fidelity is None else round(fidelity, 4), faces, analysis)
-
-    def request_render(self, doc: PhotoDocument) -> int:
-        """Render the task on screen of `doc` unless that very render is shown or pending."""
+    def picture_of(self, doc: PhotoDocument) -> Picture:
+        """What the task on screen of `doc` should show now (it must have an analysis)."""
         task = doc.task
         if task.analysis is None:
             raise ValueError(f"{doc.name} has not been analysed yet")
-        key = self._render_key(doc)
-        if task.render_pending and task.requested_key == key:
-            return task.render_generation
-        if not task.render_pending and task.result_key == key:
-            return task.result_generation
-        task.requested_key = key
-        task.render_generation = self.worker.render(
-            doc.doc_id, task.analysis, self.render_fidelity(doc), dict(task.face_options)
+        return Picture(
+            analysis=task.analysis,
+            fidelity=self.render_fidelity(doc),
+            faces=dict(task.face_options),
         )
+
+    def filled_steps(self, doc: PhotoDocument) -> tuple[float, ...]:
+        """The slider's steps where the photo's task only composites (every face decoded)."""
+        if doc.analysis is None:
+            return ()
+        return self.worker.filled_steps(self.picture_of(doc))
+
+    def request_render(self, doc: PhotoDocument) -> None:
+        """Render the task on screen of `doc` unless that very picture is shown or pending."""
+        task = doc.task
+        picture = self.picture_of(doc)
+        pending = task.pending
+        if isinstance(pending, Remask) and dict(pending.faces) == dict(picture.faces):
+            return  # the newest damage renders when re-encoded
+        if isinstance(pending, Render) and pending.picture == picture:
+            return
+        if pending is None and task.result_picture == picture:
+            return
+        request = Render(doc_id=doc.doc_id, picture=picture)
+        task.pending = request
+        self.worker.submit(request)
         if doc is self._current:
             self.render_pending_changed.emit(True)
-        return task.render_generation
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -376,6 +384,10 @@ class Session(QObject):
                     doc.task.face_images = {}
                     continue
                 self._analyse(doc)
+
+    def check_weights(self) -> None:
+        """Build the engine now (torch loads in the worker thread) and say what is missing."""
+        self.worker.submit(CheckWeights(pipeline=self._settings.pipeline()))
 
     def retry(self, doc: PhotoDocument) -> None:
         if doc.photo is not None:
@@ -425,17 +437,19 @@ class Session(QObject):
             task.face_options = {}
             task.face_images = {}
             task.notices_shown = False
-        task.render_generation = task.result_generation
+        task.pending = None
         task.status = Status.QUEUED
         task.problem = None
         task.progress = 0.0
-        task.analysis_generation = self.worker.analyze(
-            doc.doc_id,
-            doc.photo,
-            self._settings.pipeline(),
-            mode.variant,
+        request = Analyze(
+            doc_id=doc.doc_id,
+            photo=doc.photo,
+            pipeline=self._settings.pipeline(),
+            variant=mode.variant,
             mask=doc.damage if mode.needs_mask else None,
         )
+        task.analysis_request = request
+        self.worker.submit(request)
         self.document_changed.emit(doc)
         self.analysis_changed.emit(doc)
 
@@ -550,42 +564,48 @@ class Session(QObject):
     def _on_screen(self, doc: PhotoDocument, mode: TaskMode) -> bool:
         return doc is self._current and doc.mode is mode
 
-    def _on_job_started(self, kind: str, doc_id: int, generation: int) -> None:
-        doc = self.document(doc_id)
-        if kind != "analyze" or doc is None:
+    def _on_job_started(self, request: object) -> None:
+        if not isinstance(request, Analyze) or (doc := self.document(request.doc_id)) is None:
             return
-        for task in doc.tasks.values():
-            if task.analysis_generation == generation and task.analysis is None:
-                task.status = Status.ANALYSING
-                self.document_changed.emit(doc)
+        task = doc.task_for(TaskMode.from_variant(request.variant))
+        if task.analysis_request is request and task.analysis is None:
+            task.status = Status.ANALYSING
+            self.document_changed.emit(doc)
 
-    def _on_progress(self, progress: Progress) -> None:
-        doc = self.document(progress.doc_id or 0)
-        if doc is None:
+    def _on_filled(self, doc_id: int) -> None:
+        doc = self.document(doc_id)
+        if doc is not None and doc is self._current:
+            self.slider_filled.emit(doc)
+
+    def _on_progress(self, progress: Progressed) -> None:
+        request = progress.request
+        doc = self.document(request.doc_id)
+        if doc is None or not isinstance(request, Analyze):
             return
-        task = doc.task_for(TaskMode.from_variant(progress.variant))
-        if progress.generation != task.analysis_generation:
+        task = doc.task_for(TaskMode.from_variant(request.variant))
+        if request is not task.analysis_request:
             return
         task.progress, task.progress_text = progress.fraction, progress.text
         self.document_changed.emit(doc)
 
-    def _on_analyzed(self, done: AnalysisDone) -> None:
-        doc = self.document(done.doc_id)
+    def _on_analyzed(self, done: Analyzed) -> None:
+        request = done.request
+        doc = self.document(request.doc_id)
         if doc is None:
             return
-        mode = TaskMode.from_variant(done.variant)
+        mode = TaskMode.from_variant(request.variant)
         task = doc.task_for(mode)
-        if done.remasked:
-            self._on_remasked(doc, mode, done)
+        if isinstance(request, Remask):
+            self._on_remasked(doc, mode, done, request)
             return
-        if done.generation != task.analysis_generation:
+        if request is not task.analysis_request:
             return  # analysed again with other settings (or another mask) since
         task.analysis = done.analysis
         task.analysis_damage = done.mask
         task.analysis_seconds = done.seconds
         chosen = task.face_options  # empty unless an analysis set aside was made again
         task.face_options = {
-            face.index: chosen.get(face.index, FaceOptions()) for face in done.analysis.faces
+            face.index: chosen.get(face.index, FaceChoice()) for face in done.analysis.faces
         }
         task.face_count = len(done.analysis.faces)
         task.face_images = dict(done.faces)
@@ -602,51 +622,55 @@ class Session(QObject):
             self.request_render(doc)
         self._keep_within_budget()
 
-    def _on_remasked(self, doc: PhotoDocument, mode: TaskMode, done: AnalysisDone) -> None:
-        """The same faces, encoded for new damage: the newest encoding wins."""
+    def _on_remasked(
+        self, doc: PhotoDocument, mode: TaskMode, done: Analyzed, request: Remask
+    ) -> None:
+        """The same faces, encoded for the newest damage sent (earlier ones are built upon by
+        the worker, not shown)."""
         task = doc.task_for(mode)
-        if task.analysis is None or done.generation <= task.analysis_generation:
-            return  # analysed again since, or an older re-encoding
+        if task.analysis is None or request is not task.mask_request:
+            return  # analysed again since, or newer damage is on its way
         task.analysis = done.analysis
         task.analysis_damage = done.mask
-        task.analysis_generation = done.generation
-        newest = done.generation >= task.mask_generation  # no newer damage on its way
-        if newest and self._on_screen(doc, mode):
-            self.request_render(doc)  # nothing new when this job's own render is the pending one
+        if self._on_screen(doc, mode) and task.pending is not request:
+            self.request_render(doc)  # its own render was superseded
 
-    def _on_rendered(self, done: RenderDone) -> None:
-        doc = self.document(done.doc_id)
-        task = doc.task_for(TaskMode.from_variant(done.variant)) if doc is not None else None
-        if doc is None or task is None or done.generation < task.render_generation:
+    def _on_rendered(self, done: Rendered) -> None:
+        request = done.request
+        doc = self.document(request.doc_id)
+        task = doc.task_for(TaskMode.from_variant(request.variant)) if doc is not None else None
+        if doc is None or task is None or request is not task.pending:
             self.stale_results_dropped += 1
-            log.debug("dropped a stale render (generation %s)", done.generation)
+            log.debug("dropped a stale render (fidelity %s)", done.fidelity)
             return
+        task.pending = None
         task.result = done.image
+        task.result_picture = done.picture
         task.result_faces = dict(done.faces)
         task.result_fidelity = done.fidelity
-        task.result_generation = done.generation
         task.result_seconds = done.seconds
         task.result_finished_at = done.finished_at
-        task.result_key = task.requested_key
         self.result_changed.emit(doc)
         if doc is self._current:
             self.render_pending_changed.emit(doc.render_pending)
 
-    def _on_failed(self, failed: JobFailed) -> None:
-        doc = self.document(failed.doc_id) if failed.doc_id else None
-        task = doc.task_for(TaskMode.from_variant(failed.variant)) if doc is not None else None
-        if failed.kind == "analyze" and doc is not None and task is not None:
-            if failed.generation != task.analysis_generation:
+    def _on_failed(self, failed: Failed) -> None:
+        request = failed.request
+        doc_id = getattr(request, "doc_id", None)
+        doc = self.document(doc_id) if doc_id else None
+        task = doc.task_for(TaskMode.from_variant(request.variant)) if doc is not None else None
+        if isinstance(request, Analyze) and doc is not None and task is not None:
+            if request is not task.analysis_request:
                 return
             task.status = (
                 Status.NEEDS_WEIGHTS if failed.problem.kind == "weights_missing" else Status.FAILED
             )
             task.problem = failed.problem
             self.document_changed.emit(doc)
-        elif failed.kind in ("render", "mask") and doc is not None and task is not None:
-            if failed.generation < task.render_generation:
+        elif isinstance(request, Render | Remask) and doc is not None and task is not None:
+            if request is not task.pending:
                 return
-            task.render_generation = task.result_generation
+            task.pending = None
             if doc is self._current:
                 self.render_pending_changed.emit(doc.render_pending)
         self.problem.emit(failed.problem, doc)
@@ -654,12 +678,8 @@ class Session(QObject):
     def _on_weights_needed(self, needed: WeightsNeeded) -> None:
         self.weights_needed.emit(needed)
 
-    def faces_of(self, doc: PhotoDocument) -> Mapping[int, FaceOptions]:
-        return dict(doc.face_options)
-
 
 def _abandon_render(task: TaskState) -> None:
     """The task leaves the screen: a pending render is no longer waited for (its result is still
     kept if it arrives)."""
-    if task.render_pending:
-        task.render_generation = task.result_generation
+    task.pending = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from core.choices import PipelineSettings
 from core.faces.detectors import AUTO, DETECTOR_NAMES
 
 log = logging.getLogger(__name__)
@@ -65,18 +66,18 @@ class StudioSettings:
     fidelity: float = 0.5
     compare_mode: str = "wipe"
 
-    def pipeline(self) -> dict[str, Any]:
-        """Keyword arguments for core.pipeline.PipelineSettings (built in the worker thread)."""
-        return {
-            "detector": self.detector,
-            "confidence": self.confidence,
-            "min_eye_distance": self.min_face,
-            "only_center_face": self.only_center_face,
-            "upscale": self.upscale,
-            "background": self.background,
-            "face_upsample": self.face_upsample,
-            "paste_mask": self.paste_mask,
-        }
+    def pipeline(self) -> PipelineSettings:
+        """How photos are analysed and composited with these preferences."""
+        return PipelineSettings(
+            detector=self.detector,
+            confidence=self.confidence,
+            min_eye_distance=self.min_face,
+            only_center_face=self.only_center_face,
+            upscale=self.upscale,
+            background=self.background,
+            face_upsample=self.face_upsample,
+            paste_mask=self.paste_mask,
+        )
 
     def engine(self) -> tuple[str, str, str, str]:
         """What the engine is built from: changing one rebuilds it."""

@@ -260,7 +260,7 @@ def window_factory(qtbot: Any) -> Iterator[Callable[..., Any]]:
         qtbot.waitExposed(window)
         session.worker.start()
         if check_weights:
-            session.worker.check_weights(loaded.pipeline())
+            session.check_weights()
         windows.append(window)
         return window
 

@@ -69,9 +69,7 @@ def test_only_codeformer_restores_every_face_of_a_group_photo(
         assert b"codeformer.pth" in image.info.get("comment", b"")
 
 
-def test_own_model_file_restores_and_is_recorded(
-    tmp_path: Path, tiny_checkpoints, capsys
-) -> None:
+def test_own_model_file_restores_and_is_recorded(tmp_path: Path, tiny_checkpoints, capsys) -> None:
     """No weights folder at all: a fine-tune under any name, and the faces from YuNet."""
     own = tmp_path / "my finetune v2.pth"
     own.write_bytes(tiny_checkpoints["restoration"].read_bytes())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from core.choices import FaceChoice, PipelineSettings
 from core.faces.detection import GivenFaces
 from core.faces.upsample import ResizeUpsampler
 from core.model import load_model
-from core.pipeline import FaceChoice, PipelineSettings, analyze, batch_size, render
+from core.pipeline import analyze, batch_size
+from core.rendering import render
 
 from .pipeline_support import portrait, tile_photo
 

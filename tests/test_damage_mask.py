@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from core.choices import PipelineSettings
 from core.damage_mask import (
     HISTORY_LIMIT,
     DamageMask,
@@ -20,7 +21,6 @@ from core.damage_mask import (
 )
 from core.engine import Engine
 from core.errors import StudioError
-from core.pipeline import PipelineSettings
 from core.synthetic import unverified_catalogue
 
 from .pipeline_support import CountingDetector, portrait, write_tiny_weights

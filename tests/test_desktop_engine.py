@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.choices import FaceChoice
 from core.net.config import RESTORATION, tiny_config
 from core.synthetic import write_checkpoint
 from desktop.document import Status
 from desktop.images import rgb_from_qimage
-from desktop.jobs import FaceOptions
 from desktop.settings import StudioSettings
 from tests.desktop_support import (  # noqa: F401
     SAMPLE,
@@ -76,7 +76,7 @@ def test_face_toggle_leaves_the_face_unrestored(qtbot, window):
     restored, _ = rgb_from_qimage(doc.result)
     window.faces.rows()[0].restore.setChecked(False)
     assert window.session.worker.wait_until_idle(60)
-    assert doc.face_options[0] == FaceOptions(enabled=False)
+    assert doc.face_options[0] == FaceChoice(enabled=False)
     plain, _ = rgb_from_qimage(doc.result)
     background = doc.analysis.background
     assert np.array_equal(plain, background)
@@ -98,7 +98,7 @@ def test_a_photo_set_aside_for_memory_comes_back_the_same(qtbot, window, tmp_pat
     window.session.set_current(doc)
     qtbot.waitUntil(lambda: doc.analysis is not None, timeout=60000)
     assert window.session.worker.wait_until_idle(60)
-    assert doc.face_options[0] == FaceOptions(enabled=False)
+    assert doc.face_options[0] == FaceChoice(enabled=False)
     again, _ = rgb_from_qimage(doc.result)
     assert np.array_equal(again, shown)  # analysed again: the very same picture
     assert other.task.set_aside

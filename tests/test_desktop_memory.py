@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from core.choices import FaceChoice
 from desktop.document import Status
 from desktop.filmstrip import status_text
-from desktop.jobs import FaceOptions
 from desktop.session import Session
 from tests.desktop_support import ScriptedEngine, make_session, run_app_script, synthetic_photo
 
@@ -60,7 +60,7 @@ def test_a_photo_set_aside_is_analysed_again_when_shown_with_its_face_choices(
     engine = ScriptedEngine(faces=2)
     s = session(engine, budget=ONE_ANALYSIS)  # room for the photo on screen only
     first = open_and_wait(qtbot, s, "a.png")
-    s.set_face_options(first, 1, FaceOptions(enabled=False))
+    s.set_face_options(first, 1, FaceChoice(enabled=False))
     assert s.worker.wait_until_idle(10)
     shown = first.result
     second = open_and_wait(qtbot, s, "b.png")
@@ -73,7 +73,7 @@ def test_a_photo_set_aside_is_analysed_again_when_shown_with_its_face_choices(
     assert s.worker.wait_until_idle(10)
     assert len(engine.calls_of("analyze")) == analyses + 1
     assert not first.task.set_aside
-    assert first.face_options[1] == FaceOptions(enabled=False)
+    assert first.face_options[1] == FaceChoice(enabled=False)
     last_render = engine.calls_of("render")[-1]
     assert last_render.choices is not None and not last_render.choices[1].enabled
     assert second.task.set_aside  # now it is the one shown longest ago

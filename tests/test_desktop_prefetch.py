@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from core.choices import FaceChoice
 from desktop.document import Status
-from desktop.jobs import FaceOptions
 from desktop.session import Session
 from desktop.settings import StudioSettings
 from desktop.task_mode import TaskMode
@@ -131,7 +131,7 @@ def test_other_face_choices_never_get_a_cached_result(qtbot, sessions):
     session = sessions(engine)
     doc = analysed(qtbot, session)  # 0.55 is prefetched with both faces on
     before = len(engine.calls_of("render"))
-    session.set_face_options(doc, 1, FaceOptions(enabled=False))
+    session.set_face_options(doc, 1, FaceChoice(enabled=False))
     session.set_fidelity(0.55)
     assert session.worker.wait_until_idle(15)
     # The result at 0.55 shown was computed for face 1 off (rendered, or prefetched after the
@@ -141,7 +141,7 @@ def test_other_face_choices_never_get_a_cached_result(qtbot, sessions):
     assert doc.result_fidelity == pytest.approx(0.55)
     # Back to both faces: that result was cached and is served without a render.
     before = len(engine.calls_of("render"))
-    session.set_face_options(doc, 1, FaceOptions(enabled=True))
+    session.set_face_options(doc, 1, FaceChoice(enabled=True))
     assert session.worker.wait_until_idle(15)
     assert all(c.choices[1].enabled for c in engine.calls_of("render")[before:])
     assert 0.55 not in fidelities(engine)[before:]
@@ -226,13 +226,13 @@ def test_a_face_decoded_before_is_only_pasted(qtbot, sessions):
     session = sessions(engine, prefetch=False)
     doc = analysed(qtbot, session)
     assert [c.decoded for c in engine.calls_of("render")] == [()]
-    session.set_face_options(doc, 1, FaceOptions(enabled=False))
+    session.set_face_options(doc, 1, FaceChoice(enabled=False))
     assert session.worker.wait_until_idle(15)
     assert engine.calls_of("render")[-1].decoded == (0,)
     session.set_fidelity(0.8)
     assert session.worker.wait_until_idle(15)
     assert engine.calls_of("render")[-1].decoded == ()  # a new value decodes
-    session.set_face_options(doc, 1, FaceOptions(enabled=True, fidelity=0.5))
+    session.set_face_options(doc, 1, FaceChoice(enabled=True, fidelity=0.5))
     assert session.worker.wait_until_idle(15)
     assert engine.calls_of("render")[-1].decoded == (0, 1)  # 0 at 0.8, 1 at its own 0.5
     assert doc.result_fidelity == pytest.approx(0.8)
@@ -262,7 +262,7 @@ def test_idle_worker_fills_every_step_of_the_slider_and_a_landing_only_pastes(qt
     nearest = sorted(steps, key=lambda v: (round(abs(v - 0.5), 6), v))  # ties: the lower first
     expected = [v for v in nearest if v not in rendered]
     assert decoded == pytest.approx([v for v in expected for _ in range(2)])  # nearest first
-    assert len(session.worker._faces) == 2 * 21
+    assert len(session.worker.face_cache) == 2 * 21
     before = len(engine.calls_of("render"))
     session.set_fidelity(0.25)  # a step no whole photo was rendered for
     qtbot.waitUntil(lambda: doc.result_fidelity == pytest.approx(0.25), timeout=5000)

@@ -341,7 +341,7 @@ def test_preferences_offer_every_detector_and_the_minimum_face_size(qtbot, windo
     dialog.detector.setCurrentIndex(dialog.detector.findData("yunet"))
     dialog.min_face.setValue(12)
     chosen = dialog.settings()
-    assert chosen.detector == "yunet" and chosen.pipeline()["min_eye_distance"] == 12
+    assert chosen.detector == "yunet" and chosen.pipeline().min_eye_distance == 12
 
 
 def test_model_files_menu_lists_what_the_settings_use(qtbot, window, tmp_path):

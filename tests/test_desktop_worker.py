@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
+from core.choices import FaceChoice
 from core.errors import ImageReadError
 from desktop.document import Status
 from desktop.images import qimage_from_rgb, rgb_from_qimage
-from desktop.jobs import FaceOptions
 from desktop.session import Session
 from tests.desktop_support import ScriptedEngine, make_session, synthetic_photo
 
@@ -95,20 +95,21 @@ def test_newest_request_wins_and_stale_results_are_dropped(qtbot, sessions):
     assert any(c.cancelled for c in renders)
 
 
-def test_stale_result_in_flight_is_dropped_by_generation(qtbot, sessions):
-    from desktop.jobs import RenderDone
+def test_a_response_to_a_request_no_longer_waited_for_is_dropped(qtbot, sessions):
+    from desktop.inference.requests import Render, Rendered
 
     engine = ScriptedEngine(faces=1)
     session = sessions(engine)
     doc = analysed(qtbot, session, engine)
     before = session.stale_results_dropped
-    newest = session.request_render(doc) if doc.render_pending else doc.result_generation
     old_result = doc.result
-    # A result of an older generation arrives after a newer one was asked for.
     session.set_fidelity(0.9)
-    stale = RenderDone(
-        doc_id=doc.doc_id,
-        generation=newest - 1 if newest > 1 else 0,
+    assert doc.render_pending
+    # A result for an earlier request of the same picture arrives after a newer one was made.
+    earlier = Render(doc_id=doc.doc_id, picture=doc.task.pending.picture.at(0.1))
+    stale = Rendered(
+        request=earlier,
+        picture=earlier.picture,
         fidelity=0.1,
         image=qimage_from_rgb(np.zeros((4, 4, 3), np.uint8)),
         faces={},
@@ -117,7 +118,7 @@ def test_stale_result_in_flight_is_dropped_by_generation(qtbot, sessions):
     )
     session._on_rendered(stale)
     assert session.stale_results_dropped == before + 1
-    assert doc.result is old_result or doc.result_fidelity != pytest.approx(0.1)
+    assert doc.result is old_result and doc.render_pending
     assert session.worker.wait_until_idle(10)
     assert doc.result_fidelity == pytest.approx(0.9)
 
@@ -145,8 +146,8 @@ def test_face_choices_reach_the_engine(qtbot, sessions):
     engine = ScriptedEngine(faces=2)
     session = sessions(engine)
     doc = analysed(qtbot, session, engine)
-    session.set_face_options(doc, 1, FaceOptions(enabled=False))
-    session.set_face_options(doc, 0, FaceOptions(enabled=True, fidelity=0.2))
+    session.set_face_options(doc, 1, FaceChoice(enabled=False))
+    session.set_face_options(doc, 0, FaceChoice(enabled=True, fidelity=0.2))
     assert session.worker.wait_until_idle(10)
     last = engine.calls_of("render")[-1]
     assert not last.choices[1].enabled

@@ -151,3 +151,33 @@ def test_bad_shapes_are_refused(faces_json: dict) -> None:
         paste_face(rgb.copy(), crop[:, :500], matrix, square_mask(512))
     with pytest.raises(ValueError):
         paste_face(rgb[..., 0].copy(), crop, matrix, square_mask(512))
+
+
+def test_pasting_into_a_window_of_the_canvas_equals_pasting_into_the_whole():
+    from core.faces.paste import merge_regions, paste_region
+
+    rng = np.random.default_rng(3)
+    canvas = rng.integers(0, 255, (300, 400, 3), np.uint8)
+    face = rng.integers(0, 255, (64, 64, 3), np.uint8)
+    mask = np.zeros((64, 64), np.float32)
+    mask[8:56, 8:56] = 1.0
+    matrix = np.array([[0.5, 0.1, -40.0], [-0.1, 0.5, -20.0]])
+    whole = canvas.copy()
+    region = paste_face(whole, face, matrix, mask, 2.0)
+    x1, y1, x2, y2 = merge_regions([region, (0, 0, 0, 0)])[0]
+    box = (x1 - 3, y1 - 5, x2 + 2, y2 + 1)
+    window = canvas[box[1] : box[3], box[0] : box[2]].copy()
+    paste_face(window, face, matrix, mask, 2.0, origin=box[:2], full_shape=canvas.shape)
+    assert np.array_equal(window, whole[box[1] : box[3], box[0] : box[2]])
+    assert region == paste_region(canvas.shape, matrix, mask, 2.0)
+    with pytest.raises(ValueError, match="outside the canvas window"):
+        paste_face(window[5:, 5:], face, matrix, mask, 2.0, origin=box[:2], full_shape=canvas.shape)
+
+
+def test_overlapping_regions_merge_and_apart_ones_stay():
+    from core.faces.paste import merge_regions
+
+    assert merge_regions([(0, 0, 10, 10), (5, 5, 20, 20), (30, 30, 40, 40), (1, 1, 1, 9)]) == [
+        (0, 0, 20, 20),
+        (30, 30, 40, 40),
+    ]

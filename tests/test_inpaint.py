@@ -9,11 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from core.choices import PipelineSettings
 from core.damage_mask import DamageMask, Stroke, rasterize
 from core.engine import Engine
 from core.inpaint import face_damage, remask
 from core.model import CodeFormer
-from core.pipeline import PipelineSettings, render
+from core.rendering import render
 from core.synthetic import unverified_catalogue
 
 from .pipeline_support import CountingDetector, portrait, tile_photo, write_tiny_weights

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.choices import FaceChoice, PipelineSettings
 from core.engine import Engine
 from core.errors import Cancelled, WeightsMissingError
 from core.model import CodeFormer
 from core.photo import Photo
-from core.pipeline import FaceChoice, PipelineSettings, analyze, render
+from core.pipeline import analyze
+from core.rendering import render
 from core.synthetic import unverified_catalogue
 
 from .pipeline_support import CountingDetector, portrait, tile_photo, write_tiny_weights
@@ -294,9 +296,9 @@ def test_faces_given_decoded_are_only_pasted(weights, faces_json, monkeypatch) -
     decodes: list[int] = []
     original = CodeFormer.decode
 
-    def counting(self, encoded, fidelity):
+    def counting(self, encoded, fidelity, cancel=None):
         decodes.append(encoded.batch)
-        return original(self, encoded, fidelity)
+        return original(self, encoded, fidelity, cancel)
 
     monkeypatch.setattr(CodeFormer, "decode", counting)
     again = engine.render(analysis, 0.3, decoded={0: first.faces[0]})
@@ -309,3 +311,39 @@ def test_faces_given_decoded_are_only_pasted(weights, faces_json, monkeypatch) -
     assert model is engine.model("restoration")
     alone = engine.decode_faces(analysis, 0.3, [1])  # a step of the slider filled ahead
     assert list(alone) == [1] and np.array_equal(alone[1], first.faces[1])
+
+
+def test_rendering_only_the_face_regions_gives_the_whole_render_there(weights, faces_json) -> None:
+    photo, faces = portrait("astronaut.png", faces_json)
+    photo, faces = tile_photo(photo, faces, 2, 1)
+    engine = make_engine(weights, faces)
+    analysis = engine.analyze(photo, PipelineSettings(paste_mask="square", upscale=2))
+    choices = {1: FaceChoice(fidelity=0.9)}
+    whole = engine.render(analysis, 0.3, choices=choices)
+    decoded = {0: whole.faces[0]}  # one face given, the other decoded here
+    parts = engine.render_regions(analysis, 0.3, choices=choices, decoded=decoded)
+    assert parts.fidelity == whole.fidelity and set(parts.faces) == {0, 1}
+    assert np.array_equal(parts.faces[1], whole.faces[1])
+    assert len(parts.patches) == 2
+    rebuilt = analysis.background.copy()
+    for (x1, y1, x2, y2), pixels in parts.patches:
+        rebuilt[y1:y2, x1:x2] = pixels
+    assert np.array_equal(rebuilt, whole.image)  # elsewhere every render is the background
+    off = engine.render_regions(analysis, 0.3, choices={1: FaceChoice(enabled=False)})
+    (x1, y1, x2, y2), pixels = off.patches[1]
+    assert np.array_equal(pixels, analysis.background[y1:y2, x1:x2])  # face 1 shows the photo
+
+
+def test_a_stale_decode_stops_between_the_generator_stages(weights, faces_json) -> None:
+    photo, faces = portrait("astronaut.png", faces_json)
+    engine = make_engine(weights, faces)
+    analysis = engine.analyze(photo, SQUARE)
+    asked: list[int] = []
+
+    def cancel_in_the_decoder() -> bool:
+        asked.append(1)
+        return len(asked) > 3  # before the batch, then two stages of the one face's decode
+
+    with pytest.raises(Cancelled):
+        engine.decode_faces(analysis, 0.5, [0], cancel=cancel_in_the_decoder)
+    assert len(asked) == 4  # stopped inside the face, not after it

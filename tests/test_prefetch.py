@@ -7,10 +7,12 @@ import gc
 import numpy as np
 import pytest
 
+from core.choices import FaceChoice, PipelineSettings
 from core.faces.upsample import ResizeUpsampler
 from core.model import load_model
-from core.pipeline import Analysis, FaceChoice, PipelineSettings, Rendered, analyze, render
+from core.pipeline import Analysis, Rendered, analyze
 from core.prefetch import RenderCache, choices_key, prefetch_fidelities, rendered_nbytes, snap
+from core.rendering import render
 
 from .pipeline_support import CountingDetector, portrait
 

@@ -17,9 +17,9 @@ from core.cli.parser import TASKS
 from core.errors import StudioError
 
 if TYPE_CHECKING:
+    from core.choices import PipelineSettings
     from core.engine import Engine
     from core.photo import Photo
-    from core.pipeline import PipelineSettings
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +143,7 @@ class _Job:
     variant: str
 
 
-def _restore_one(
-    source: Path, job: _Job, landmarks: dict[str, object], software: str
-) -> Outcome:
+def _restore_one(source: Path, job: _Job, landmarks: dict[str, object], software: str) -> Outcome:
     from core.errors import ImageWriteError
     from core.faces.detection import GivenFaces, faces_from_json
     from core.photo_io import next_free_path, output_path, read_photo, write_photo

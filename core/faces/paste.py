@@ -99,6 +99,26 @@ def paste_region(
     return (x1, y1, x2, y2)
 
 
+def merge_regions(regions: list[Region]) -> list[Region]:
+    """Non-empty rectangles merged until none overlaps another (each face region lies inside
+    exactly one of the result)."""
+    merged = [r for r in regions if r[2] > r[0] and r[3] > r[1]]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    merged[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return merged
+
+
 def paste_face(
     canvas: np.ndarray,
     face_rgb: np.ndarray,
@@ -107,8 +127,15 @@ def paste_face(
     scale: float = 1.0,
     *,
     face_size: int | None = None,
+    origin: tuple[int, int] = (0, 0),
+    full_shape: tuple[int, ...] | None = None,
 ) -> Region:
     """Blend a restored face into `canvas` IN PLACE; returns the rectangle that may have changed.
+
+    `canvas` may be a window of the whole canvas (`full_shape`, default the canvas's own) whose
+    top-left pixel is at `origin` of it: the blend is the same, pixel for pixel, as on the whole
+    canvas (the window must hold the face's region; the returned rectangle is in whole-canvas
+    pixels).
 
     - `canvas`: H x W x C, uint8 or uint16 (the photo enlarged by `scale`), changed in place.
     - `face_rgb`: F x F x C uint8 (or the canvas's dtype), the restored face; F = S, or larger
@@ -133,9 +160,13 @@ def paste_face(
         face_size = face_px
     # the region comes from the mask as given, so `paste_region` with the same arguments
     # returns exactly this rectangle; nothing outside it is written
-    x1, y1, x2, y2 = paste_region(canvas.shape, matrix, mask, scale, face_size=face_size)
+    shape = canvas.shape if full_shape is None else full_shape
+    x1, y1, x2, y2 = paste_region(shape, matrix, mask, scale, face_size=face_size)
     if x2 <= x1 or y2 <= y1:
         return (x1, y1, x2, y2)
+    ox, oy = origin
+    if x1 < ox or y1 < oy or x2 - ox > canvas.shape[1] or y2 - oy > canvas.shape[0]:
+        raise ValueError(f"the face's region {(x1, y1, x2, y2)} is outside the canvas window")
     mask = np.asarray(mask, dtype=np.float32)
     if mask.shape != (face_px, face_px):
         mask = cv2.resize(mask, (face_px, face_px), interpolation=cv2.INTER_LINEAR)
@@ -155,7 +186,7 @@ def paste_face(
         warped_face *= 257.0
     top = float(np.iinfo(canvas.dtype).max)
 
-    target = canvas[y1:y2, x1:x2]
+    target = canvas[y1 - oy : y2 - oy, x1 - ox : x2 - ox]
     weight = warped_mask[:, :, None]
     blended = target.astype(np.float32) * (1.0 - weight) + warped_face * weight
     np.clip(np.rint(blended), 0.0, top, out=blended)

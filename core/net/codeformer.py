@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core.callbacks import CancelCheck
+from core.errors import Cancelled
 from core.net.blocks import (
     AttnBlock,
     Downsample,
@@ -292,10 +294,13 @@ class CodeFormerNet(nn.Module):
 
     # -- the w-dependent part ----------------------------------------------------------------
 
-    def decode(self, encoded: Encoded, fidelity: float) -> torch.Tensor:
+    def decode(
+        self, encoded: Encoded, fidelity: float, cancel: CancelCheck | None = None
+    ) -> torch.Tensor:
         """The generator from the first fusion point on, with the blocks' inference forms
         (`ResBlock.infer`, `Upsample.infer`, `FuseBlock.modulation_from_share`, `fuse_infer`):
-        the one-shot result up to float rounding."""
+        the one-shot result up to float rounding. `cancel` is asked before each stage (raises
+        `Cancelled`): a stale decode stops within a block, not after the whole face."""
         state = encoded.generator_state
         if not self.fusion_sizes:
             start = 0
@@ -310,6 +315,8 @@ class CodeFormerNet(nn.Module):
         fuse_at = {self.generator.fuse_after[s]: s for s in self.fusion_sizes[1:]}
         blocks = self.generator.blocks
         for index in range(start, len(blocks)):
+            if cancel is not None and cancel():
+                raise Cancelled("cancelled")
             state = _infer(blocks[index], state)
             size = fuse_at.get(index)
             if size is not None and fidelity > 0:
