@@ -21,6 +21,7 @@ from PySide6.QtGui import QImage
 from core.choices import FaceChoice
 from core.damage_mask import DamageMask
 from desktop.inference.requests import Analyze, Picture, Remask, Render
+from desktop.inference.responses import Patch
 from desktop.problems import Problem
 from desktop.task_mode import TaskMode
 
@@ -71,6 +72,9 @@ class TaskState:
     pending: Render | Remask | None = None
     result_picture: Picture | None = None
     result: QImage | None = None
+    # laid over `result`: the faces' regions of a newer render of the same analysis (so that
+    # `result` with them is that render; see `Render.patch`)
+    result_patches: tuple[Patch, ...] = ()
     result_fidelity: float | None = None
     result_faces: dict[int, QImage] = field(default_factory=dict)
     result_seconds: float = 0.0
@@ -156,6 +160,10 @@ class PhotoDocument:
     @property
     def result(self) -> QImage | None:
         return self.task.result
+
+    @property
+    def result_patches(self) -> tuple[Patch, ...]:
+        return self.task.result_patches
 
     @property
     def result_fidelity(self) -> float | None:

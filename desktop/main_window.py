@@ -62,7 +62,7 @@ from desktop.filmstrip import Filmstrip, status_text
 from desktop.icons import icon
 from desktop.images import rgb_from_qimage
 from desktop.inference.queue import EngineFactory
-from desktop.inference.requests import ExportFinished, WeightsNeeded
+from desktop.inference.responses import ExportFinished, WeightsNeeded
 from desktop.inpaint_toolbar import InpaintToolbar
 from desktop.message_bar import MessageBar
 from desktop.preferences_dialog import PreferencesDialog
@@ -490,7 +490,7 @@ class MainWindow(QMainWindow):
         scale = 1.0
         if before is not None and after is not None and before.width() > 0:
             scale = after.width() / before.width()
-        self.compare.set_images(before, after, scale)
+        self.compare.set_images(before, after, scale, doc.result_patches)
         fidelity = (
             f" · fidelity {doc.result_fidelity:.2f}"
             if doc.result_fidelity is not None and doc.mode.uses_fidelity

@@ -15,7 +15,8 @@ from desktop import export_dialog
 from desktop.document import PhotoDocument, Status
 from desktop.export_dialog import Existing, ExportDialog, ExportOptions
 from desktop.export_plan import EXTENSIONS, LOSSY, ExportSource, output_format, plan_exports
-from desktop.inference.requests import ExportFinished, ExportStep, ExportTarget
+from desktop.inference.requests import ExportTarget
+from desktop.inference.responses import ExportFinished, ExportStep
 from desktop.problems import Problem
 from desktop.resources import resources_dir
 from desktop.session import Session

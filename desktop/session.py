@@ -32,19 +32,8 @@ from core.choices import FaceChoice, quantise_fidelity
 from core.damage_mask import DamageMask
 from desktop.document import PhotoDocument, Status, TaskState
 from desktop.inference.queue import EngineFactory, InferenceQueue
-from desktop.inference.requests import (
-    Analyze,
-    Analyzed,
-    CheckWeights,
-    ExportTarget,
-    Failed,
-    Picture,
-    Progressed,
-    Remask,
-    Render,
-    Rendered,
-    WeightsNeeded,
-)
+from desktop.inference.requests import Analyze, CheckWeights, ExportTarget, Picture, Remask, Render
+from desktop.inference.responses import Analyzed, Failed, Progressed, Rendered, WeightsNeeded
 from desktop.loader import LoadedPhoto, LoadFailed, PhotoLoader, previews_of
 from desktop.problems import Problem
 from desktop.settings import StudioSettings
@@ -349,7 +338,10 @@ class Session(QObject):
             return
         if pending is None and task.result_picture == picture:
             return
-        request = Render(doc_id=doc.doc_id, picture=picture)
+        shown = task.result_picture
+        # the window shows a render of this analysis: the faces' regions are all it needs
+        patch = task.result is not None and shown is not None and shown.analysis is task.analysis
+        request = Render(doc_id=doc.doc_id, picture=picture, patch=patch)
         task.pending = request
         self.worker.submit(request)
         if doc is self._current:
@@ -644,7 +636,9 @@ class Session(QObject):
             log.debug("dropped a stale render (fidelity %s)", done.fidelity)
             return
         task.pending = None
-        task.result = done.image
+        if done.image is not None:
+            task.result = done.image
+        task.result_patches = done.patches
         task.result_picture = done.picture
         task.result_faces = dict(done.faces)
         task.result_fidelity = done.fidelity

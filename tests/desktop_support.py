@@ -333,3 +333,15 @@ def run_app_script(script: str, tmp_path: Path) -> subprocess.CompletedProcess[s
         text=True,
         timeout=120,
     )
+
+
+def shown_rgb(doc: Any) -> np.ndarray:
+    """The restored photo the window shows for `doc`: its result with the patches laid over."""
+    from desktop.images import rgb_from_qimage
+
+    rgb, _ = rgb_from_qimage(doc.result)
+    for patch in doc.result_patches:
+        pixels, _ = rgb_from_qimage(patch.image)
+        h, w = pixels.shape[:2]
+        rgb[patch.y : patch.y + h, patch.x : patch.x + w] = pixels
+    return rgb

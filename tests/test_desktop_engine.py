@@ -12,12 +12,12 @@ from core.choices import FaceChoice
 from core.net.config import RESTORATION, tiny_config
 from core.synthetic import write_checkpoint
 from desktop.document import Status
-from desktop.images import rgb_from_qimage
 from desktop.settings import StudioSettings
 from tests.desktop_support import (  # noqa: F401
     SAMPLE,
     real_engine_factory_for,
     sample_faces,
+    shown_rgb,
     window_factory,
 )
 
@@ -51,13 +51,13 @@ def face_region(doc, image_rgb):
     return image_rgb[y1:y2, x1:x2].astype(np.int16)
 
 
-def test_open_analyse_render_and_slider(qtbot, window):
+def test_open_analyse_render_and_slider(qtbot, window, weights):
     doc = ready_sample(qtbot, window)
     assert len(doc.faces) == 1
     assert (doc.result.width(), doc.result.height()) == (512, 600)  # upscale 2
     assert window.compare.main.sceneRect().width() == 512
     assert window.device_status.text() == "Device: CPU fp32"
-    at_half, _ = rgb_from_qimage(doc.result)
+    at_half = shown_rgb(doc)
     for position in (10, 40, 70, 100):
         window.fidelity.slider.setValue(position)
         qtbot.wait(5)
@@ -65,19 +65,27 @@ def test_open_analyse_render_and_slider(qtbot, window):
     assert window.session.worker.wait_until_idle(60)
     assert doc.result_fidelity == pytest.approx(1.0)
     assert "Showing fidelity 1.00" in window.fidelity.shown.text()
-    at_one, _ = rgb_from_qimage(doc.result)
+    at_one = shown_rgb(doc)
     assert np.abs(face_region(doc, at_one) - face_region(doc, at_half)).max() > 0
     # Far from the face, the photo is the upscaled original whatever the fidelity.
     assert np.array_equal(at_one[-20:, :40], at_half[-20:, :40])
+    # A new value of the same analysis comes as the face's region only, laid over the result
+    # on screen: together they are exactly the whole render.
+    assert doc.result_patches and window.compare.main.patch_count() == len(doc.result_patches)
+    patch = doc.result_patches[0]
+    assert patch.image.width() * patch.image.height() < 0.5 * 512 * 600
+    engine = real_engine_factory_for(weights, sample_faces())(window.session.settings)()
+    whole = engine.render(doc.analysis, 1.0).image
+    assert np.array_equal(at_one, whole)
 
 
 def test_face_toggle_leaves_the_face_unrestored(qtbot, window):
     doc = ready_sample(qtbot, window)
-    restored, _ = rgb_from_qimage(doc.result)
+    restored = shown_rgb(doc)
     window.faces.rows()[0].restore.setChecked(False)
     assert window.session.worker.wait_until_idle(60)
     assert doc.face_options[0] == FaceChoice(enabled=False)
-    plain, _ = rgb_from_qimage(doc.result)
+    plain = shown_rgb(doc)
     background = doc.analysis.background
     assert np.array_equal(plain, background)
     assert not np.array_equal(restored, background)
@@ -87,7 +95,7 @@ def test_a_photo_set_aside_for_memory_comes_back_the_same(qtbot, window, tmp_pat
     doc = ready_sample(qtbot, window)
     window.faces.rows()[0].restore.setChecked(False)  # a face choice that must survive
     assert window.session.worker.wait_until_idle(60)
-    shown, _ = rgb_from_qimage(doc.result)
+    shown = shown_rgb(doc)
     window.session._analysis_budget = doc.analysis.nbytes()  # room for one photo only
     copy = tmp_path / "copy.jpg"
     copy.write_bytes(SAMPLE.read_bytes())
@@ -99,7 +107,7 @@ def test_a_photo_set_aside_for_memory_comes_back_the_same(qtbot, window, tmp_pat
     qtbot.waitUntil(lambda: doc.analysis is not None, timeout=60000)
     assert window.session.worker.wait_until_idle(60)
     assert doc.face_options[0] == FaceChoice(enabled=False)
-    again, _ = rgb_from_qimage(doc.result)
+    again = shown_rgb(doc)
     assert np.array_equal(again, shown)  # analysed again: the very same picture
     assert other.task.set_aside
 
@@ -112,7 +120,7 @@ def test_export_with_the_real_engine(qtbot, window, tmp_path):
     assert window.export_results[0].written == (target,)
     with Image.open(target) as saved:
         exported = np.asarray(saved.convert("RGB"))
-    shown, _ = rgb_from_qimage(doc.result)
+    shown = shown_rgb(doc)
     assert exported.shape == shown.shape
     assert np.array_equal(exported, shown)  # fp32 engine: the export is the picture shown
 

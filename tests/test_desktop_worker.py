@@ -96,7 +96,8 @@ def test_newest_request_wins_and_stale_results_are_dropped(qtbot, sessions):
 
 
 def test_a_response_to_a_request_no_longer_waited_for_is_dropped(qtbot, sessions):
-    from desktop.inference.requests import Render, Rendered
+    from desktop.inference.requests import Render
+    from desktop.inference.responses import Rendered
 
     engine = ScriptedEngine(faces=1)
     session = sessions(engine)

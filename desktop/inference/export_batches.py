@@ -8,7 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.inference.requests import ExportFinished, ExportStep, ExportTarget
+from desktop.inference.requests import ExportTarget
+from desktop.inference.responses import ExportFinished, ExportStep
 from desktop.problems import Problem
 
 

@@ -95,6 +95,39 @@ def render(
     return rendered
 
 
+def can_patch(engine: Any, picture: Picture) -> bool:
+    """Whether this picture can be sent as its faces' regions (`render_regions`): a Restore
+    picture of a photo without transparency, on an engine that renders regions."""
+    analysis = picture.analysis
+    return (
+        picture.cacheable
+        and hasattr(engine, "render_regions")
+        and getattr(analysis, "background_alpha", None) is None
+        and getattr(analysis, "damage", None) is None
+    )
+
+
+def render_regions(
+    engine: Any, picture: Picture, *, cancel: CancelCheck, faces: FaceCropCache
+) -> Any:
+    """Only the faces' regions of `picture` (see `render`; the decoded faces are kept in
+    `faces`): all a window showing a render of the same analysis needs."""
+    analysis = picture.analysis
+    wanted = picture.face_fidelities()
+    decoded = {
+        index: crop
+        for index, w in wanted.items()
+        if (crop := faces.get(analysis, index, w)) is not None
+    }
+    regions = engine.render_regions(
+        analysis, picture.fidelity, choices=dict(picture.faces), cancel=cancel, decoded=decoded
+    )
+    for index, crop in regions.faces.items():
+        if index in wanted and index not in decoded:
+            faces.put(analysis, index, wanted[index], crop)
+    return regions
+
+
 def decode_faces(
     engine: Any,
     analysis: Any,

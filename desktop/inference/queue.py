@@ -31,18 +31,18 @@ from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Q
 from core.errors import WeightsMissingError
 from core.prefetch import FaceCropCache, RenderCache
 from desktop.inference.export_batches import ExportBatches
+from desktop.inference.handlers import can_patch
 from desktop.inference.requests import (
     Analyze,
     CheckWeights,
     Export,
-    ExportFinished,
     ExportTarget,
-    Failed,
     Picture,
     Remask,
     Render,
     Request,
 )
+from desktop.inference.responses import ExportFinished, Failed
 from desktop.inference.runner import rendered_response, run_job
 from desktop.inference.slider_fill import FillStep, SliderFill
 from desktop.problems import describe, is_cancellation
@@ -186,9 +186,12 @@ class InferenceQueue(QObject):
         with self._cond:
             if self._stopping:
                 return
-            hit = self._fill.lookup(request.picture)
+            # Patches of the faces' regions beat a whole render from the cache: the window
+            # would have to convert the whole photo again.
+            patching = request.patch and can_patch(self._engine, request.picture)
+            hit = None if patching else self._fill.lookup(request.picture)
             self._supersede_pictures()
-            self._fill.plan_around(request.doc_id, request.picture)
+            self._fill.plan_around(request.doc_id, request.picture, whole=not patching)
             self._spare_or_stop_fill(request.picture, hit_in_cache=hit is not None)
             if hit is None:
                 self._enqueue(Job(request, _PREVIEW, next(self._order)))

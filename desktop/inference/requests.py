@@ -1,10 +1,11 @@
-"""What the window asks the inference worker for, and what comes back: plain frozen values.
+"""What the window asks the inference worker for: plain frozen values (the answers are in
+`desktop.inference.responses`).
 
 A request is compared by identity: "is this response's request still the one I wait for" is how
 the window drops stale results (`response.request is task.pending`). What a render shows is a
 `Picture`, compared by value, so the window can tell that a picture is already on screen or on its
-way. No torch here: an import contract keeps it out (the worker thread turns these into core
-calls).
+way. No torch and no Qt here: an import contract keeps them out (the worker thread turns these into
+core calls).
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QImage
-
 from core.choices import FaceChoice, PipelineSettings
 from core.damage_mask import DamageMask
 from core.photo import Photo
-from desktop.problems import Problem
 
 RESTORATION, COLORIZATION, INPAINTING = "restoration", "colorization", "inpainting"
 """The variants of the network (a task's `TaskMode.variant`); the worker speaks only these."""
@@ -100,10 +98,12 @@ class Analyze:
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Render:
-    """Show `picture` of a photo."""
+    """Show `picture` of a photo. `patch`: the window shows a render of the same analysis, so
+    the faces' regions are all it needs (`core.rendering.render_regions`)."""
 
     doc_id: int
     picture: Picture
+    patch: bool = False
 
     @property
     def variant(self) -> str:
@@ -161,80 +161,3 @@ class Export:
 
 
 Request = CheckWeights | Analyze | Render | Remask | Export
-
-
-# -- responses (sent from the worker thread to the GUI thread; each carries its request) -------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Analyzed:
-    """`request`'s analysis. For a Remask: the same faces, encoded for the new damage."""
-
-    request: Analyze | Remask
-    analysis: Any  # core.pipeline.Analysis
-    seconds: float
-    faces: Mapping[int, QImage] = field(default_factory=dict)  # index -> aligned original crop
-
-    @property
-    def remasked(self) -> bool:
-        return isinstance(self.request, Remask)
-
-    @property
-    def mask(self) -> DamageMask | None:
-        return self.request.mask
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rendered:
-    """The picture a Render (or a Remask) asked for. `fidelity`: the one it was computed at."""
-
-    request: Render | Remask
-    picture: Picture
-    fidelity: float
-    image: QImage  # the whole restored photo
-    faces: Mapping[int, QImage]  # index -> restored face crop
-    seconds: float
-    finished_at: float  # time.time()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Failed:
-    request: Request
-    problem: Problem
-
-
-@dataclass(frozen=True, kw_only=True)
-class Progressed:
-    request: Analyze | Export
-    text: str
-    fraction: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class WeightsNeeded:
-    """The engine cannot run `variant` with these settings until `files` are installed."""
-
-    variant: str
-    files: tuple[Any, ...]  # core.weights.WeightsFile
-    doc_id: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExportStep:
-    """One photo of an export batch is done (written, or failed with `problem`)."""
-
-    batch: int
-    doc_id: int
-    name: str
-    done: int
-    total: int
-    path: Path | None = None
-    problem: Problem | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExportFinished:
-    batch: int
-    written: tuple[Path, ...]
-    failed: tuple[tuple[str, Problem], ...]
-    cancelled: bool

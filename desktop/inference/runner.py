@@ -10,18 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.images import qimage_from_rgb
 from desktop.inference import handlers
-from desktop.inference.requests import (
-    Analyze,
-    Analyzed,
-    CheckWeights,
-    Export,
-    Picture,
-    Progressed,
-    Remask,
-    Render,
-    Rendered,
-    WeightsNeeded,
-)
+from desktop.inference.requests import Analyze, CheckWeights, Export, Picture, Remask, Render
+from desktop.inference.responses import Analyzed, Patch, Progressed, Rendered, WeightsNeeded
 from desktop.problems import Problem, describe, is_cancellation
 
 if TYPE_CHECKING:
@@ -80,10 +70,18 @@ def _analyze(queue: InferenceQueue, job: Job, request: Analyze) -> None:
 def _render(queue: InferenceQueue, job: Job, request: Render) -> None:
     started = time.perf_counter()
     picture = request.picture
+    engine = queue.engine()
+    if request.patch and handlers.can_patch(engine, picture):
+        regions = handlers.render_regions(
+            engine, picture, cancel=queue.cancel_check(job, picture=True), faces=queue.face_cache
+        )
+        if not queue.stopped(job):
+            queue.rendered.emit(patches_response(request, picture, regions, started))
+        return
     rendered = queue.fill.lookup(picture)  # (prefetched while this request waited)
     if rendered is None:
         rendered = handlers.render(
-            queue.engine(),
+            engine,
             picture,
             cancel=queue.cancel_check(job, picture=True),
             faces=queue.face_cache if picture.cacheable else None,
@@ -168,6 +166,24 @@ def rendered_response(
         fidelity=float(rendered.fidelity),
         image=qimage_from_rgb(rendered.image, rendered.alpha),
         faces={index: qimage_from_rgb(crop) for index, crop in rendered.faces.items()},
+        seconds=time.perf_counter() - started,
+        finished_at=time.time(),
+    )
+
+
+def patches_response(request: Render, picture: Picture, regions: Any, started: float) -> Rendered:
+    """Core RenderedRegions as the window's response: patches to lay over the render on screen."""
+    patches = tuple(
+        Patch(x=x1, y=y1, image=qimage_from_rgb(pixels))
+        for (x1, y1, _, _), pixels in regions.patches
+    )
+    return Rendered(
+        request=request,
+        picture=picture,
+        fidelity=float(regions.fidelity),
+        image=None,
+        patches=patches,
+        faces={index: qimage_from_rgb(crop) for index, crop in regions.faces.items()},
         seconds=time.perf_counter() - started,
         finished_at=time.time(),
     )

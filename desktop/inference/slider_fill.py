@@ -71,9 +71,10 @@ class SliderFill:
         assert picture.fidelity is not None
         return self.renders.get(picture.analysis, picture.fidelity, picture.faces)
 
-    def plan_around(self, doc_id: int, picture: Picture) -> None:
+    def plan_around(self, doc_id: int, picture: Picture, *, whole: bool = True) -> None:
         """The newest picture asked for: fill around it when idle (nothing for pictures that
-        are not cached, or when the fill is off)."""
+        are not cached, or when the fill is off). `whole`: render a few values whole first
+        (not when the window takes patches: then the faces are all it needs)."""
         if not (self.enabled and picture.cacheable):
             self._plan = None
             return
@@ -81,8 +82,9 @@ class SliderFill:
         self._plan = _Plan(
             doc_id,
             picture,
-            list(prefetch_fidelities(picture.fidelity)),
+            list(prefetch_fidelities(picture.fidelity)) if whole else [],
             list(slider_grid(picture.fidelity)),
+            budget=None if whole else 0,
         )
 
     def still_wanted(self, step: FillStep) -> bool:
@@ -99,7 +101,7 @@ class SliderFill:
         plan = self._plan
         if plan is None or not self.enabled:
             return None
-        if plan.budget is None:
+        if plan.budget is None:  # room for whole renders: as many as fit beside the current
             current = self.lookup(plan.picture)
             if current is None:  # its render failed or was cancelled
                 self._plan = None
